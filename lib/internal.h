@@ -1,0 +1,85 @@
+/* Private declarations shared by the files of lib/ (and by the tests,
+ * which link the static library). Not installed. */
+#ifndef PROXYPROTO_INTERNAL_H
+#define PROXYPROTO_INTERNAL_H
+
+#include "proxyproto.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The 12-byte v2 signature (SPEC.md section 1). It contains a NUL. */
+#define PROXYPROTO__V2_SIG "\r\n\r\n\0\r\nQUIT\n"
+#define PROXYPROTO__V2_SIG_LEN 12
+
+/* Address block size per v2 family (SPEC.md section 3); 0 for UNSPEC and
+ * for unknown families. */
+static inline size_t proxyproto__v2_block_len(unsigned family)
+{
+    return family == PROXYPROTO_AF_INET    ? 12
+           : family == PROXYPROTO_AF_INET6 ? 36
+           : family == PROXYPROTO_AF_UNIX  ? 216
+                                           : 0;
+}
+
+static inline uint16_t proxyproto__get16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t proxyproto__get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
+}
+
+static inline void proxyproto__put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void proxyproto__put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* CRC-32C implementations behind proxyproto_crc32c(); same contract.
+ * The hardware one may only be called when proxyproto__crc32c_hw_available()
+ * says 1. Tests hold the two equal. */
+uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len);
+uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len);
+int proxyproto__crc32c_hw_available(void);
+
+/* CRC-32C of a finished v2 header of `len` bytes whose CRC32C TLV value
+ * (4 bytes) starts at offset `value_off`: computed as if those 4 bytes were
+ * zero, without writing to the header. */
+uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_t len,
+                                   size_t value_off);
+
+/* v1 and v2 parsers behind proxyproto_parse(); called once the first byte
+ * has chosen the form. Same contract as proxyproto_parse(). */
+int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf,
+                         size_t len, size_t last_len);
+int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
+                         size_t len);
+
+/* v1 address text (SPEC.md section 2). Each parses from p up to the first
+ * byte that cannot continue the address (or end) and returns the cursor
+ * after the address, or NULL with *err set to a PROXYPROTO_ERR_V1_* code. */
+const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
+                                      uint8_t out[4], int *err);
+const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
+                                      uint8_t out[16], int *err);
+
+/* Validates a v2 TLV area (SPEC.md section 4) of the header hdr[0..hdr_len)
+ * whose TLVs are at hdr[off..hdr_len). Returns 0 or the first error. For
+ * LOCAL headers pass local = 1: only a wrong CRC32C is then an error;
+ * *ignore is set to 1 when the area is malformed and must be ignored. */
+int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr_len, size_t off,
+                              int local, int *ignore);
+
+#endif /* PROXYPROTO_INTERNAL_H */

@@ -1,0 +1,23 @@
+/* proxyproto_parse(): picks v1 or v2 from the first byte (SPEC.md 1). */
+#include "internal.h"
+
+/* Shortest complete header: "PROXY UNKNOWN\r\n" (SPEC.md 2). */
+#define SHORTEST_HEADER 15
+
+PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
+                                    size_t len, size_t last_len)
+{
+    const uint8_t *p = (const uint8_t *)buf;
+
+    if (hdr == NULL || (p == NULL && len > 0))
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (len == 0) {
+        hdr->need = SHORTEST_HEADER;
+        return PROXYPROTO_INCOMPLETE;
+    }
+    if (p[0] == '\r')
+        return proxyproto__parse_v2(hdr, p, len);
+    if (p[0] == 'P')
+        return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
+    return PROXYPROTO_ERR_NOT_PROXY;
+}

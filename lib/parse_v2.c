@@ -1,0 +1,133 @@
+/* Version 2 (binary) header parser, SPEC.md section 3. */
+#include "internal.h"
+
+#include <string.h>
+
+/* Judges the fixed 16 bytes as far as they have arrived (n of them), so a
+ * bad byte is reported as soon as it is in (SPEC.md 1). */
+static int check_fixed(const uint8_t *buf, size_t n)
+{
+    size_t sig = n < PROXYPROTO__V2_SIG_LEN ? n : PROXYPROTO__V2_SIG_LEN;
+    unsigned cmd, family;
+
+    if (memcmp(buf, PROXYPROTO__V2_SIG, sig) != 0)
+        return PROXYPROTO_ERR_NOT_PROXY;
+    if (n <= 12)
+        return 0;
+    if (buf[12] >> 4 != 2)
+        return PROXYPROTO_ERR_V2_BAD_VERSION;
+    cmd = buf[12] & 0xF;
+    if (cmd > PROXYPROTO_CMD_PROXY)
+        return PROXYPROTO_ERR_V2_BAD_COMMAND;
+    /* LOCAL takes any family and transport, and any len. */
+    if (n <= 13 || cmd == PROXYPROTO_CMD_LOCAL)
+        return 0;
+    family = buf[13] >> 4;
+    if (family > PROXYPROTO_AF_UNIX)
+        return PROXYPROTO_ERR_V2_BAD_FAMILY;
+    if ((buf[13] & 0xF) > PROXYPROTO_TRANSPORT_DGRAM)
+        return PROXYPROTO_ERR_V2_BAD_TRANSPORT;
+    if (n >= 16 && proxyproto__get16(buf + 14) < proxyproto__v2_block_len(family))
+        return PROXYPROTO_ERR_V2_ADDRESS_TRUNCATED;
+    return 0;
+}
+
+/* Fewest total bytes a header starting with these n < 16 bytes can have:
+ * a PROXY header needs at least its family's address block. */
+static size_t shortest_total(const uint8_t *buf, size_t n)
+{
+    if (n > 13 && (buf[12] & 0xF) == PROXYPROTO_CMD_PROXY)
+        return PROXYPROTO_V2_FIXED_LEN + proxyproto__v2_block_len(buf[13] >> 4);
+    return PROXYPROTO_V2_FIXED_LEN;
+}
+
+static void read_unix_path(proxyproto_addr *a, const uint8_t *raw)
+{
+    const uint8_t *nul = memchr(raw, 0, PROXYPROTO_UNIX_PATH_MAX);
+
+    a->path = raw;
+    a->path_len = nul ? (size_t)(nul - raw) : PROXYPROTO_UNIX_PATH_MAX;
+    a->port = 0;
+}
+
+/* Reads the address block of a known family into hdr. */
+static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
+{
+    hdr->src.path = hdr->dst.path = NULL;
+    hdr->src.path_len = hdr->dst.path_len = 0;
+    switch (hdr->family) {
+    case PROXYPROTO_AF_INET:
+        memcpy(hdr->src.ip.v4, b, 4);
+        memcpy(hdr->dst.ip.v4, b + 4, 4);
+        hdr->src.port = proxyproto__get16(b + 8);
+        hdr->dst.port = proxyproto__get16(b + 10);
+        break;
+    case PROXYPROTO_AF_INET6:
+        memcpy(hdr->src.ip.v6, b, 16);
+        memcpy(hdr->dst.ip.v6, b + 16, 16);
+        hdr->src.port = proxyproto__get16(b + 32);
+        hdr->dst.port = proxyproto__get16(b + 34);
+        break;
+    default: /* PROXYPROTO_AF_UNIX */
+        read_unix_path(&hdr->src, b);
+        read_unix_path(&hdr->dst, b + PROXYPROTO_UNIX_PATH_MAX);
+        break;
+    }
+}
+
+/* Address block and TLV area of a complete header of `total` bytes. */
+static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
+{
+    size_t block = proxyproto__v2_block_len(hdr->family);
+    size_t body = total - PROXYPROTO_V2_FIXED_LEN;
+    int ignore = 0, err;
+
+    /* LOCAL with an unknown family, or a len short of the block: the whole
+     * len is skipped and there are no TLVs (SPEC.md 3). */
+    if (body < block || (hdr->family > PROXYPROTO_AF_UNIX)) {
+        hdr->has_addresses = 0;
+        hdr->tlvs = NULL;
+        hdr->tlvs_len = 0;
+        return 0;
+    }
+    hdr->has_addresses = block != 0;
+    if (block != 0)
+        read_addresses(hdr, buf + PROXYPROTO_V2_FIXED_LEN);
+    err = proxyproto__v2_check_tlvs(buf, total, PROXYPROTO_V2_FIXED_LEN + block,
+                                    hdr->command == PROXYPROTO_CMD_LOCAL, &ignore);
+    if (err != 0)
+        return err;
+    hdr->tlvs = ignore ? NULL : buf + PROXYPROTO_V2_FIXED_LEN + block;
+    hdr->tlvs_len = ignore ? 0 : body - block;
+    return 0;
+}
+
+int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf, size_t len)
+{
+    size_t total;
+    int err;
+
+    if (len < PROXYPROTO_V2_FIXED_LEN) {
+        err = check_fixed(buf, len);
+        if (err != 0)
+            return err;
+        hdr->need = shortest_total(buf, len) - len;
+        return PROXYPROTO_INCOMPLETE;
+    }
+    err = check_fixed(buf, PROXYPROTO_V2_FIXED_LEN);
+    if (err != 0)
+        return err;
+    total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
+    if (len < total) {
+        hdr->need = total - len;
+        return PROXYPROTO_INCOMPLETE;
+    }
+    hdr->version = 2;
+    hdr->command = buf[12] & 0xF;
+    hdr->family = buf[13] >> 4;
+    hdr->transport = buf[13] & 0xF;
+    hdr->header_len = total;
+    hdr->need = 0;
+    err = read_body(hdr, buf, total);
+    return err != 0 ? err : (int)total;
+}

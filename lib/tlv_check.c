@@ -1,0 +1,80 @@
+/* Validation of a v2 TLV area inside proxyproto_parse(), SPEC.md section 4,
+ * so that a header that parsed is safe to iterate. */
+#include "internal.h"
+
+#define TLV_HEADER_LEN 3
+#define SSL_FIXED_LEN 5 /* client (1) + verify (4) */
+
+/* The SSL TLV's sub-TLVs must tile the rest of its value exactly. */
+static int check_ssl(const uint8_t *v, size_t len)
+{
+    const uint8_t *p = v + SSL_FIXED_LEN, *end = v + len;
+
+    if (len < SSL_FIXED_LEN)
+        return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
+    while (p < end) {
+        if ((size_t)(end - p) < TLV_HEADER_LEN)
+            return PROXYPROTO_ERR_V2_SSL_SUB_TRUNCATED;
+        if (proxyproto__get16(p + 1) > (size_t)(end - p) - TLV_HEADER_LEN)
+            return PROXYPROTO_ERR_V2_SSL_SUB_OVERRUN;
+        p += TLV_HEADER_LEN + proxyproto__get16(p + 1);
+    }
+    return 0;
+}
+
+/* Rules on one well-framed TLV's value; h[0..h_len) is the whole header. */
+static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
+                       const uint8_t *v, size_t len)
+{
+    switch (type) {
+    case PROXYPROTO_TLV_CRC32C:
+        if (len != 4)
+            return PROXYPROTO_ERR_V2_CRC32C_LENGTH;
+        if (proxyproto__crc32c_header(h, h_len, (size_t)(v - h)) !=
+            proxyproto__get32(v))
+            return PROXYPROTO_ERR_V2_CRC32C_MISMATCH;
+        return 0;
+    case PROXYPROTO_TLV_UNIQUE_ID:
+        return len > PROXYPROTO_UNIQUE_ID_MAX ? PROXYPROTO_ERR_V2_UNIQUE_ID_TOO_LONG : 0;
+    case PROXYPROTO_TLV_SSL:
+        return check_ssl(v, len);
+    default: /* unknown types are skipped, never rejected */
+        return 0;
+    }
+}
+
+int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len, size_t off,
+                              int local, int *ignore)
+{
+    const uint8_t *p = h + off, *end = h + h_len;
+    int err;
+
+    while (p < end) {
+        size_t len;
+
+        if ((size_t)(end - p) < TLV_HEADER_LEN) {
+            err = PROXYPROTO_ERR_V2_TLV_TRUNCATED;
+            goto malformed;
+        }
+        len = proxyproto__get16(p + 1);
+        if (len > (size_t)(end - p) - TLV_HEADER_LEN) {
+            err = PROXYPROTO_ERR_V2_TLV_OVERRUN;
+            goto malformed;
+        }
+        err = check_value(h, h_len, p[0], p + TLV_HEADER_LEN, len);
+        /* LOCAL (SPEC.md 3): a malformed area is ignored, but a wrong CRC32C
+         * still rejects; keep walking to find one. */
+        if (err != 0 && (!local || err == PROXYPROTO_ERR_V2_CRC32C_MISMATCH))
+            return err;
+        if (err != 0)
+            *ignore = 1;
+        p += TLV_HEADER_LEN + len;
+    }
+    return 0;
+
+malformed: /* framing broken: the TLVs after this point cannot be found */
+    if (!local)
+        return err;
+    *ignore = 1;
+    return 0;
+}
