@@ -27,7 +27,7 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(CFLAGS)
 
-B := build
+B ?= build
 SONAME := libproxyproto.so.$(VERSION_MAJOR)
 STATIC_LIB := $(B)/lib/libproxyproto.a
 SHARED_LIB := $(B)/lib/libproxyproto.so.$(VERSION)
@@ -78,11 +78,13 @@ $(SHARED_LIB): $(LIB_OBJ)
 $(B)/lib/$(SONAME) $(B)/lib/libproxyproto.so: $(SHARED_LIB)
 	ln -sf $(notdir $(SHARED_LIB)) $@
 
-# Relocatable: prefix-relative paths unless LIBDIR/INCLUDEDIR were moved.
-$(B)/proxyproto.pc: proxyproto.pc.in include/proxyproto.h
+# Relocatable: paths under PREFIX are written relative to ${prefix}.
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+$(B)/proxyproto.pc: proxyproto.pc.in include/proxyproto.h Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(B)/bin/proxyproto: $(CLI_OBJ) $(STATIC_LIB)
 	@mkdir -p $(@D)
