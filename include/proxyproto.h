@@ -164,13 +164,14 @@ struct sockaddr_storage;
     X(ERR_SSL_SUB_OUTSIDE_SSL, -43, "SSL sub-TLV added when the last TLV added is not an SSL TLV") \
     X(ERR_UNSUPPORTED_SOCKADDR, -44, "socket address family is not AF_INET, AF_INET6 or AF_UNIX") \
     X(ERR_UNIX_PATH_TOO_LONG, -45, "UNIX socket path is longer than 108 bytes") \
-    X(ERR_FAMILY_MIXED, -46, "source and destination sockets have different families (one UNIX)")
+    X(ERR_FAMILY_MIXED, -46, "source and destination sockets have different families (one UNIX)") \
+    X(ERR_CRC32C_TWICE, -47, "a written header may carry only one CRC32C TLV (each would depend on the other)")
 
 enum proxyproto_result {
 #define PROXYPROTO_ENUM_ENTRY_(name, value, message) PROXYPROTO_##name = value,
     PROXYPROTO_RESULT_LIST(PROXYPROTO_ENUM_ENTRY_)
 #undef PROXYPROTO_ENUM_ENTRY_
-    PROXYPROTO_RESULT_LAST_ = -46 /* the most negative code; grows with the list */
+    PROXYPROTO_RESULT_LAST_ = -47 /* the most negative code; grows with the list */
 };
 
 /* Message for a result code: never NULL, "unknown result code" for values
@@ -425,7 +426,9 @@ PROXYPROTO_API int proxyproto_header_from_sockaddrs(proxyproto_header *hdr,
  *     Anything else: PROXYPROTO_ERR_V1_CANNOT_ENCODE.
  * v2: command, family and transport as given (each 0-15); the address block
  *     when has_addresses; then hdr->tlvs verbatim, with the value of every
- *     well-formed CRC32C TLV in it recomputed over the finished header.
+ *     well-formed CRC32C TLV in it recomputed over the finished header
+ *     (at most one: PROXYPROTO_ERR_CRC32C_TWICE otherwise, since a
+ *     receiver checks each one with only its own value zeroed).
  *     Parsing a canonical header and writing it gives back its bytes.
  *
  * Returns the number of bytes written, or
@@ -515,7 +518,8 @@ PROXYPROTO_API int proxyproto_builder_add_padding(proxyproto_builder *b,
                                                   unsigned align);
 
 /* Adds a CRC32C TLV here; its value is computed last, over the finished
- * header, and written big-endian. */
+ * header, and written big-endian. A header carries at most one CRC32C TLV
+ * (counting those of hdr->tlvs): PROXYPROTO_ERR_CRC32C_TWICE otherwise. */
 PROXYPROTO_API int proxyproto_builder_add_crc32c(proxyproto_builder *b);
 
 /* Exact size of the finished header, or the builder's error. */

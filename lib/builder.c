@@ -1,0 +1,355 @@
+/* The v2 header builder: records TLVs (values stay in the caller's memory,
+ * small vendor values in the entry's inline_ bytes) and writes the whole
+ * header in proxyproto_builder_finish(), so a failure writes nothing
+ * (SPEC.md section 6). The header part is written by the same code as
+ * proxyproto_write() (write_v2.c); the entries follow it in order. */
+#include "writer.h"
+
+#include <string.h>
+
+/* Entry kinds (proxyproto_builder_entry_.kind_). Every kind but PAD is
+ * written as type, length, inline_ bytes, then value_ bytes. */
+enum {
+    KIND_PLAIN = 1,
+    KIND_SSL,     /* inline_: client, verify; its length covers the subs */
+    KIND_SSL_SUB, /* written right after its SSL entry, inside its value */
+    KIND_PAD,     /* NOOP sized at finish; value_len_ holds the align */
+    KIND_CRC      /* inline_: 4 zero bytes, the CRC is stored last */
+};
+
+#define TLV_MAX 65535u /* a 16-bit length field (SPEC.md section 4) */
+
+/* Errors are sticky: the first one is kept and returned from then on. */
+static int fail(proxyproto_builder *b, int err)
+{
+    if (b->error_ == 0)
+        b->error_ = err;
+    return b->error_;
+}
+
+/* Bytes an entry takes, a padding entry counted at its minimum (3). */
+static size_t entry_len(const proxyproto_builder_entry_ *e)
+{
+    return e->kind_ == KIND_PAD ? 3u : 3u + e->inline_len_ + e->value_len_;
+}
+
+/* Value length of the SSL entry at i: its 5 inline bytes and the sub-TLVs
+ * that follow it. */
+static size_t ssl_len(const proxyproto_builder *b, unsigned i)
+{
+    size_t len = b->entries_[i].inline_len_;
+
+    while (++i < b->count_ && b->entries_[i].kind_ == KIND_SSL_SUB)
+        len += entry_len(&b->entries_[i]);
+    return len;
+}
+
+/* CRC32C TLVs the header would carry: those of hdr->tlvs and the entries
+ * of type CRC32C with a 4-byte value (SSL sub-TLVs are not top-level). */
+static unsigned count_crcs(const proxyproto_builder *b)
+{
+    unsigned i, n = proxyproto__v2_count_crcs(b->hdr_->tlvs, b->hdr_->tlvs_len);
+
+    for (i = 0; i < b->count_; i++) {
+        const proxyproto_builder_entry_ *e = &b->entries_[i];
+
+        n += e->kind_ != KIND_SSL_SUB && e->type_ == PROXYPROTO_TLV_CRC32C &&
+             entry_len(e) == 3 + 4;
+    }
+    return n;
+}
+
+/*
+ * Final size of the header, and the size of each padding entry in pad[]
+ * (indexed like the entries). Paddings are sized in order, each so that
+ * the whole header length becomes a multiple of its align, the paddings
+ * after it counted at their minimum of 3 bytes: so the last padding's
+ * alignment always holds, and an earlier one's holds when its align
+ * divides the later aligns.
+ */
+static int layout(const proxyproto_builder *b, uint16_t *pad)
+{
+    size_t total, head;
+    unsigned i;
+    int r;
+
+    if (b->error_ != 0)
+        return b->error_;
+    r = proxyproto__v2_size(b->hdr_, 0);
+    if (r < 0)
+        return r;
+    if (count_crcs(b) > 1) /* hdr may have changed since the adds */
+        return PROXYPROTO_ERR_CRC32C_TWICE;
+    total = head = (size_t)r;
+    for (i = 0; i < b->count_; i++)
+        total += entry_len(&b->entries_[i]);
+    if (total > PROXYPROTO_V2_MAX_LEN)
+        return PROXYPROTO_ERR_HEADER_TOO_LONG;
+    for (i = 0; i < b->count_; i++) {
+        const proxyproto_builder_entry_ *e = &b->entries_[i];
+        size_t grow;
+
+        if (e->kind_ != KIND_PAD)
+            continue;
+        /* total counts this NOOP at 3 bytes, its least; grow it to the
+         * next multiple (so the NOOP is 3 to align + 2 bytes). */
+        grow = (e->value_len_ - total % e->value_len_) % e->value_len_;
+        pad[i] = (uint16_t)(3 + grow);
+        total += grow;
+    }
+    /* Validates the header part with its TLVs and the 65551-byte limit. */
+    return proxyproto__v2_size(b->hdr_, total - head);
+}
+
+/* Records an entry after the checks every add call shares. */
+static int push(proxyproto_builder *b, int kind, uint8_t type,
+                const void *value, size_t len, const uint8_t *inl,
+                unsigned inl_len)
+{
+    proxyproto_builder_entry_ *e;
+
+    if (value == NULL && len != 0)
+        return fail(b, PROXYPROTO_ERR_INVALID_ARGUMENT);
+    if (len > TLV_MAX - inl_len)
+        return fail(b, PROXYPROTO_ERR_TLV_TOO_LONG);
+    if (b->count_ >= PROXYPROTO_BUILDER_MAX)
+        return fail(b, PROXYPROTO_ERR_BUILDER_FULL);
+    e = &b->entries_[b->count_++];
+    e->value_ = (const uint8_t *)value;
+    e->value_len_ = (uint16_t)len;
+    e->type_ = type;
+    e->kind_ = (uint8_t)kind;
+    e->inline_len_ = (uint8_t)inl_len;
+    memset(e->inline_, 0, sizeof e->inline_);
+    if (inl_len != 0)
+        memcpy(e->inline_, inl, inl_len);
+    return 0;
+}
+
+/* Reports a header over 65551 bytes as soon as an add makes it so (the
+ * header part as hdr is now; paddings at their minimum). Other header
+ * errors are left to finish: hdr may still be filled in. */
+static int check_total(proxyproto_builder *b)
+{
+    size_t extra = 0;
+    unsigned i;
+
+    for (i = 0; i < b->count_; i++)
+        extra += entry_len(&b->entries_[i]);
+    if (proxyproto__v2_size(b->hdr_, extra) == PROXYPROTO_ERR_HEADER_TOO_LONG)
+        return fail(b, PROXYPROTO_ERR_HEADER_TOO_LONG);
+    return 0;
+}
+
+static int add_entry(proxyproto_builder *b, int kind, uint8_t type,
+                     const void *value, size_t len, const uint8_t *inl,
+                     unsigned inl_len)
+{
+    int r;
+
+    if (b == NULL)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (b->error_ != 0)
+        return b->error_;
+    r = push(b, kind, type, value, len, inl, inl_len);
+    if (r == 0 && type == PROXYPROTO_TLV_CRC32C && count_crcs(b) > 1)
+        r = fail(b, PROXYPROTO_ERR_CRC32C_TWICE);
+    return r != 0 ? r : check_total(b);
+}
+
+PROXYPROTO_API void proxyproto_builder_init(proxyproto_builder *b,
+                                            const proxyproto_header *hdr)
+{
+    if (b == NULL)
+        return;
+    b->hdr_ = hdr;
+    b->error_ = hdr == NULL ? PROXYPROTO_ERR_INVALID_ARGUMENT : 0;
+    b->count_ = 0;
+}
+
+PROXYPROTO_API int proxyproto_builder_add(proxyproto_builder *b, uint8_t type,
+                                          const void *value, size_t len)
+{
+    return add_entry(b, KIND_PLAIN, type, value, len, NULL, 0);
+}
+
+PROXYPROTO_API int proxyproto_builder_add_ssl(proxyproto_builder *b,
+                                              uint8_t client, uint32_t verify)
+{
+    uint8_t inl[5];
+
+    /* SPEC.md section 4: client (1 byte), verify (4 bytes, big-endian). */
+    inl[0] = client;
+    proxyproto__put32(inl + 1, verify);
+    return add_entry(b, KIND_SSL, PROXYPROTO_TLV_SSL, NULL, 0, inl, 5);
+}
+
+PROXYPROTO_API int proxyproto_builder_add_ssl_sub(proxyproto_builder *b,
+                                                  uint8_t type,
+                                                  const void *value, size_t len)
+{
+    unsigned ssl;
+    int kind;
+
+    if (b == NULL)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (b->error_ != 0)
+        return b->error_;
+    kind = b->count_ > 0 ? b->entries_[b->count_ - 1].kind_ : 0;
+    if (kind != KIND_SSL && kind != KIND_SSL_SUB)
+        return fail(b, PROXYPROTO_ERR_SSL_SUB_OUTSIDE_SSL);
+    for (ssl = b->count_ - 1; b->entries_[ssl].kind_ != KIND_SSL; ssl--)
+        continue;
+    /* The SSL TLV's own length field must hold all of its subs. */
+    if (len > TLV_MAX || ssl_len(b, ssl) + 3 + len > TLV_MAX)
+        return fail(b, PROXYPROTO_ERR_TLV_TOO_LONG);
+    return add_entry(b, KIND_SSL_SUB, type, value, len, NULL, 0);
+}
+
+PROXYPROTO_API int proxyproto_builder_add_aws_vpce_id(proxyproto_builder *b,
+                                                      const char *id,
+                                                      size_t id_len)
+{
+    static const uint8_t sub = PROXYPROTO_AWS_VPCE_ID;
+    size_t i;
+
+    if (b == NULL)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (b->error_ != 0)
+        return b->error_;
+    /* Only what proxyproto_aws_vpce_id() reads back: a non-empty id of
+     * printable ASCII (SPEC.md section 4, vendor TLVs). */
+    if (id == NULL || id_len == 0)
+        return fail(b, PROXYPROTO_ERR_INVALID_ARGUMENT);
+    if (id_len > TLV_MAX - 1)
+        return fail(b, PROXYPROTO_ERR_TLV_TOO_LONG);
+    for (i = 0; i < id_len; i++)
+        if ((unsigned char)id[i] < 0x20 || (unsigned char)id[i] > 0x7E)
+            return fail(b, PROXYPROTO_ERR_INVALID_ARGUMENT);
+    return add_entry(b, KIND_PLAIN, PROXYPROTO_TLV_AWS, id, id_len, &sub, 1);
+}
+
+PROXYPROTO_API int proxyproto_builder_add_azure_linkid(proxyproto_builder *b,
+                                                       uint32_t linkid)
+{
+    uint8_t inl[5];
+
+    /* Sub-type, then LINKID little-endian (SPEC.md section 4). */
+    inl[0] = PROXYPROTO_AZURE_LINKID;
+    inl[1] = (uint8_t)linkid;
+    inl[2] = (uint8_t)(linkid >> 8);
+    inl[3] = (uint8_t)(linkid >> 16);
+    inl[4] = (uint8_t)(linkid >> 24);
+    return add_entry(b, KIND_PLAIN, PROXYPROTO_TLV_AZURE, NULL, 0, inl, 5);
+}
+
+PROXYPROTO_API int proxyproto_builder_add_gcp_psc_id(proxyproto_builder *b,
+                                                     uint64_t psc_id)
+{
+    uint8_t inl[8];
+
+    /* No sub-type; the id big-endian (SPEC.md section 4). */
+    proxyproto__put32(inl, (uint32_t)(psc_id >> 32));
+    proxyproto__put32(inl + 4, (uint32_t)psc_id);
+    return add_entry(b, KIND_PLAIN, PROXYPROTO_TLV_GCP, NULL, 0, inl, 8);
+}
+
+PROXYPROTO_API int proxyproto_builder_add_padding(proxyproto_builder *b,
+                                                  unsigned align)
+{
+    unsigned i;
+    int r;
+
+    if (b == NULL)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (b->error_ != 0)
+        return b->error_;
+    if (align < 1 || align > 256)
+        return fail(b, PROXYPROTO_ERR_INVALID_ARGUMENT);
+    i = b->count_;
+    r = add_entry(b, KIND_PAD, PROXYPROTO_TLV_NOOP, NULL, 0, NULL, 0);
+    if (b->count_ > i) /* recorded, even if the add made it too long */
+        b->entries_[i].value_len_ = (uint16_t)align;
+    return r;
+}
+
+PROXYPROTO_API int proxyproto_builder_add_crc32c(proxyproto_builder *b)
+{
+    static const uint8_t zero[4] = {0, 0, 0, 0};
+
+    return add_entry(b, KIND_CRC, PROXYPROTO_TLV_CRC32C, NULL, 0, zero, 4);
+}
+
+PROXYPROTO_API int proxyproto_builder_size(const proxyproto_builder *b)
+{
+    uint16_t pad[PROXYPROTO_BUILDER_MAX];
+
+    if (b == NULL)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    return layout(b, pad);
+}
+
+/* Writes the entries at p, in order; pad[] comes from layout(). */
+static void put_entries(const proxyproto_builder *b, uint8_t *p,
+                        const uint16_t *pad)
+{
+    unsigned i;
+
+    for (i = 0; i < b->count_; i++) {
+        const proxyproto_builder_entry_ *e = &b->entries_[i];
+        size_t len = e->inline_len_ + (size_t)e->value_len_;
+
+        if (e->kind_ == KIND_PAD) {
+            len = pad[i] - 3u;
+            memset(p + 3, 0, len);
+        } else {
+            memcpy(p + 3, e->inline_, e->inline_len_);
+            if (e->value_len_ != 0)
+                memcpy(p + 3 + e->inline_len_, e->value_, e->value_len_);
+        }
+        p[0] = e->type_;
+        /* An SSL TLV's value goes on with the sub-TLVs written next. */
+        proxyproto__put16(p + 1, (unsigned)(e->kind_ == KIND_SSL
+                                                ? ssl_len(b, i)
+                                                : len));
+        p += 3 + len;
+    }
+}
+
+/* SPEC.md section 6: the CRC32C is computed last, over the finished
+ * header. The one CRC32C TLV (in hdr->tlvs, as proxyproto_write() does, or
+ * the builder's) is zeroed, then gets the CRC of the whole header. */
+static void seal(uint8_t *out, size_t n, size_t tlvs, size_t tlvs_len,
+                 size_t entries)
+{
+    uint32_t crc;
+
+    if (proxyproto__v2_set_crcs(out + tlvs, tlvs_len, 0) +
+            proxyproto__v2_set_crcs(out + entries, n - entries, 0) ==
+        0)
+        return;
+    crc = proxyproto_crc32c(0, out, n);
+    proxyproto__v2_set_crcs(out + tlvs, tlvs_len, crc);
+    proxyproto__v2_set_crcs(out + entries, n - entries, crc);
+}
+
+PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
+                                             void *buf, size_t cap)
+{
+    uint16_t pad[PROXYPROTO_BUILDER_MAX];
+    uint8_t *out = (uint8_t *)buf;
+    size_t off;
+    int n;
+
+    if (b == NULL || (buf == NULL && cap != 0))
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    n = layout(b, pad);
+    if (n < 0)
+        return n;
+    if ((size_t)n > cap)
+        return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
+    off = proxyproto__v2_put_head(out, b->hdr_, (size_t)n);
+    put_entries(b, out + off, pad);
+    seal(out, (size_t)n, off - b->hdr_->tlvs_len, b->hdr_->tlvs_len, off);
+    return n;
+}

@@ -1,0 +1,138 @@
+/* The v2 binary header (SPEC.md section 3): the fixed 16 bytes, the address
+ * block, the TLV area; and the CRC32C TLVs (sections 4 and 6). Shared by
+ * proxyproto_write() and the builder, so both write the same bytes. */
+#include "writer.h"
+
+#include <string.h>
+
+static int is_ip_or_unix(unsigned family)
+{
+    return family == PROXYPROTO_AF_INET || family == PROXYPROTO_AF_INET6 ||
+           family == PROXYPROTO_AF_UNIX;
+}
+
+/* The header must mean what it says once parsed (SPEC.md section 3):
+ *  - each of command, family, transport is one nibble on the wire;
+ *  - a PROXY header of family INET/INET6/UNIX needs its address block (a
+ *    receiver rejects a len shorter than the block);
+ *  - with such a family and no block, any TLV would be read as the block
+ *    (a LOCAL receiver skips the block when len covers it), so only an
+ *    empty area (len 0) may follow. */
+static int v2_check(const proxyproto_header *hdr, size_t extra)
+{
+    if (hdr->command > 15 || hdr->family > 15 || hdr->transport > 15)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (hdr->tlvs == NULL && hdr->tlvs_len != 0)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    /* A receiver checks each CRC32C with only its own value zeroed: two
+     * would each depend on the other (SPEC.md section 4). */
+    if (proxyproto__v2_count_crcs(hdr->tlvs, hdr->tlvs_len) > 1)
+        return PROXYPROTO_ERR_CRC32C_TWICE;
+    if (is_ip_or_unix(hdr->family) && !hdr->has_addresses &&
+        (hdr->command == PROXYPROTO_CMD_PROXY || hdr->tlvs_len != 0 ||
+         extra != 0))
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    return 0;
+}
+
+int proxyproto__v2_size(const proxyproto_header *hdr, size_t extra)
+{
+    size_t block, len;
+    int r = v2_check(hdr, extra);
+
+    if (r < 0)
+        return r;
+    /* has_addresses with UNSPEC or an unknown family: no block to write. */
+    block = hdr->has_addresses ? proxyproto__v2_block_len(hdr->family) : 0;
+    /* Checked one by one first so that the sum cannot wrap. */
+    if (hdr->tlvs_len > 65535 || extra > 65535)
+        return PROXYPROTO_ERR_HEADER_TOO_LONG;
+    len = block + hdr->tlvs_len + extra;
+    if (len > PROXYPROTO_V2_MAX_LEN - PROXYPROTO_V2_FIXED_LEN)
+        return PROXYPROTO_ERR_HEADER_TOO_LONG;
+    return (int)(PROXYPROTO_V2_FIXED_LEN + len);
+}
+
+/* A UNIX address is 108 raw bytes (SPEC.md section 3). addr->path points
+ * at 108 raw bytes (proxyproto_addr's contract, as a parse or
+ * proxyproto_header_from_sockaddrs() leaves it): all of them are copied,
+ * so an abstract name (leading NUL, path_len 0) and whatever follows the
+ * first NUL survive a parse-write round trip. NULL path: 108 zero bytes. */
+static void put_path(uint8_t *p, const proxyproto_addr *addr)
+{
+    if (addr->path != NULL)
+        memcpy(p, addr->path, PROXYPROTO_UNIX_PATH_MAX);
+    else
+        memset(p, 0, PROXYPROTO_UNIX_PATH_MAX);
+}
+
+/* Address block: src addr, dst addr, src port, dst port, network order. */
+static uint8_t *put_block(uint8_t *p, const proxyproto_header *hdr)
+{
+    switch (hdr->family) {
+    case PROXYPROTO_AF_INET:
+        memcpy(p, hdr->src.ip.v4, 4);
+        memcpy(p + 4, hdr->dst.ip.v4, 4);
+        proxyproto__put16(p + 8, hdr->src.port);
+        proxyproto__put16(p + 10, hdr->dst.port);
+        return p + 12;
+    case PROXYPROTO_AF_INET6:
+        memcpy(p, hdr->src.ip.v6, 16);
+        memcpy(p + 16, hdr->dst.ip.v6, 16);
+        proxyproto__put16(p + 32, hdr->src.port);
+        proxyproto__put16(p + 34, hdr->dst.port);
+        return p + 36;
+    case PROXYPROTO_AF_UNIX:
+        put_path(p, &hdr->src);
+        put_path(p + PROXYPROTO_UNIX_PATH_MAX, &hdr->dst);
+        return p + 2 * PROXYPROTO_UNIX_PATH_MAX;
+    default:
+        return p;
+    }
+}
+
+size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
+                               size_t total)
+{
+    uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
+
+    memcpy(out, PROXYPROTO__V2_SIG, PROXYPROTO__V2_SIG_LEN);
+    out[12] = (uint8_t)(0x20 | hdr->command); /* version 2, SPEC.md 3 */
+    out[13] = (uint8_t)(hdr->family << 4 | hdr->transport);
+    proxyproto__put16(out + 14, (unsigned)(total - PROXYPROTO_V2_FIXED_LEN));
+    if (hdr->has_addresses)
+        p = put_block(p, hdr);
+    if (hdr->tlvs_len != 0)
+        memcpy(p, hdr->tlvs, hdr->tlvs_len);
+    return (size_t)(p - out) + hdr->tlvs_len;
+}
+
+/* Same framing as the parser (SPEC.md section 4), through the iterator:
+ * a CRC32C TLV whose length is not 4 is left alone. */
+unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
+{
+    proxyproto_tlv_iter it;
+    proxyproto_tlv t;
+    unsigned n = 0;
+
+    proxyproto_tlv_iter_init(&it, area, len);
+    while (proxyproto_tlv_next(&it, &t))
+        n += t.type == PROXYPROTO_TLV_CRC32C && t.len == 4;
+    return n;
+}
+
+unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc)
+{
+    proxyproto_tlv_iter it;
+    proxyproto_tlv t;
+    unsigned n = 0;
+
+    proxyproto_tlv_iter_init(&it, area, len);
+    while (proxyproto_tlv_next(&it, &t)) {
+        if (t.type == PROXYPROTO_TLV_CRC32C && t.len == 4) {
+            proxyproto__put32(area + (t.value - area), crc);
+            n++;
+        }
+    }
+    return n;
+}
