@@ -1,0 +1,106 @@
+/* proxyproto encode [options]: has cli_encode_opts.c gather the options,
+ * checks that they go together, has cli_build.c make the header and writes
+ * it raw (or as hex) to stdout. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_encode_usage(FILE *out)
+{
+    fputs("Usage: " CLI_NAME " encode [options]\n"
+          "\n"
+          "Writes a PROXY protocol header to standard output.\n"
+          "\n"
+          "Header:\n"
+          "  -1, --v1            version 1 (text)\n"
+          "  -2, --v2            version 2 (binary; the default)\n"
+          "  --local             v2 LOCAL command (health check); default PROXY\n"
+          "  --src ADDR:PORT     source: 203.0.113.7:51234, [2001:db8::1]:443\n"
+          "                      or unix:/path (v2 only)\n"
+          "  --dst ADDR:PORT     destination, same forms; give both or neither\n"
+          "                      (neither: v1 UNKNOWN, v2 family UNSPEC)\n"
+          "  --udp               DGRAM transport (v2 only)\n"
+          "  --hex               write lowercase hex and a newline, not bytes\n"
+          "\n"
+          "TLVs (v2 only; in command-line order, CRC32C first):\n"
+          "  --alpn STR  --authority STR  --unique-id STR  --netns STR\n"
+          "  --tlv TYPE:HEX      any TLV; TYPE decimal or 0x..; repeatable\n"
+          "  --ssl               SSL TLV (implied by every --ssl-* option)\n"
+          "  --ssl-client N      client bits (default 1: client used TLS)\n"
+          "  --ssl-verify N      verify result (default 0: verified)\n"
+          "  --ssl-version STR  --ssl-cn STR  --ssl-cipher STR\n"
+          "  --ssl-sig-alg STR  --ssl-key-alg STR  --ssl-group STR\n"
+          "  --ssl-sig-scheme STR  --ssl-client-cert-hex HEX\n"
+          "                      SSL sub-TLVs, in command-line order\n"
+          "  --aws-vpce-id ID    AWS VPC endpoint id (vpce-...)\n"
+          "  --azure-linkid N    Azure Private Link LINKID (32 bits)\n"
+          "  --gcp-psc-id N      Google Cloud PSC connection id (64 bits)\n"
+          "  --pad ALIGN         NOOP padding to a multiple of ALIGN bytes\n"
+          "  --crc32c            CRC32C checksum TLV\n"
+          "\n"
+          "Numbers are decimal or 0x hex. Wrong usage: exit 2; a header the\n"
+          "library refuses: its message on standard error, exit 1.\n",
+          out);
+}
+
+#define ENC "encode"
+
+/* Combinations that no header can express are usage errors, caught before
+ * the library is asked. */
+static int check_options(const cli_encode_req *r)
+{
+    if (r->have_src != r->have_dst)
+        return cli_usage_error(ENC, "give both --src and --dst, or neither");
+    if (r->have_src && r->src.family != r->dst.family)
+        return cli_usage_error(ENC, "--src and --dst must be of one family "
+                                    "(IPv4, IPv6 or unix)");
+    if (r->version != 1)
+        return 0;
+    if (r->local)
+        return cli_usage_error(ENC, "--local needs v2 (v1 has no LOCAL)");
+    if (r->udp)
+        return cli_usage_error(ENC, "--udp needs v2 (v1 carries only TCP)");
+    if (r->tlv_options)
+        return cli_usage_error(ENC, "TLV options need v2 (v1 has no TLVs)");
+    return 0;
+}
+
+static int output(const cli_encode_req *r, const uint8_t *p, size_t len)
+{
+    if (r->hex) {
+        cli_hex_write(stdout, p, len);
+        putchar('\n');
+    } else {
+        fwrite(p, 1, len, stdout);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, CLI_NAME " " ENC ": writing the header: %s\n",
+                strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_encode(int argc, char **argv)
+{
+    static uint8_t out[PROXYPROTO_V2_MAX_LEN]; /* the longest header */
+    cli_encode_req req;
+    int rc;
+
+    memset(&req, 0, sizeof req);
+    req.version = 2;
+    req.ssl_client = PROXYPROTO_SSL_CLIENT_SSL;
+    rc = cli_encode_options(&req, argc, argv);
+    if (rc >= 0)
+        return rc;
+    rc = check_options(&req);
+    if (rc != 0)
+        return rc;
+    rc = cli_build(&req, out, sizeof out);
+    if (rc < 0) {
+        fprintf(stderr, CLI_NAME " " ENC ": %s\n", proxyproto_strerror(rc));
+        return CLI_EXIT_INVALID;
+    }
+    return output(&req, out, (size_t)rc);
+}
