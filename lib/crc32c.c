@@ -74,7 +74,7 @@ static uint32_t crc32c_sw_raw(uint32_t c, const unsigned char *p, size_t len)
     return c;
 }
 
-uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len)
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len)
 {
     return ~crc32c_sw_raw(~crc, (const unsigned char *)buf, len);
 }
@@ -147,7 +147,7 @@ crc32c_x86_3way(uint32_t crc, const unsigned char *p,
     return (uint32_t)(_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(m0)) ^ c2);
 }
 
-uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
     const struct proxyproto__crc32c_level *lv = proxyproto__crc32c_levels;
     const struct proxyproto__crc32c_level *smallest =
@@ -167,7 +167,7 @@ uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
     return ~crc32c_x86_serial(c, p, len);
 }
 
-int proxyproto__crc32c_hw_available(void)
+PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
 {
     return __builtin_cpu_supports("sse4.2") != 0;
 }
@@ -203,12 +203,12 @@ crc32c_arm_raw(uint32_t c, const unsigned char *p, size_t len)
     return c;
 }
 
-uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
     return ~crc32c_arm_raw(~crc, (const unsigned char *)buf, len);
 }
 
-int proxyproto__crc32c_hw_available(void)
+PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
 {
 #if PROXYPROTO__CRC32C_ARM == 1
     return 1;
@@ -222,12 +222,12 @@ int proxyproto__crc32c_hw_available(void)
  * ------------------------------------------------------------------------ */
 #else
 
-uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
     return proxyproto__crc32c_sw(crc, buf, len);
 }
 
-int proxyproto__crc32c_hw_available(void)
+PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
 {
     return 0;
 }
@@ -253,7 +253,7 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
  * received buffer), so the zeros are fed instead of written. A value_off
  * that does not leave room for 4 bytes cannot come from a validated TLV;
  * then the plain CRC of the header is returned so nothing past len is read. */
-uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_t len,
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_t len,
                                    size_t value_off)
 {
     static const uint8_t zeros[4] = {0, 0, 0, 0};

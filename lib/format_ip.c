@@ -41,7 +41,7 @@ static char *put_u8(char *p, unsigned v)
     return p + octets[v][0];
 }
 
-char *proxyproto__put_u16(char *p, unsigned v)
+PROXYPROTO__PRIVATE char *proxyproto__put_u16(char *p, unsigned v)
 {
     size_t n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
     char *q = p + n;
@@ -147,7 +147,7 @@ static char *put_v6(char *p, const uint8_t *ip)
     return p;
 }
 
-char *proxyproto__put_ip(char *p, int family, const uint8_t *ip)
+PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t *ip)
 {
     return family == PROXYPROTO_AF_INET ? put_v4(p, ip) : put_v6(p, ip);
 }

@@ -8,6 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Functions shared between the files of lib/ but not part of the API:
+ * hidden from the shared library by -fvisibility=hidden, and static in a
+ * PROXYPROTO_STATIC build so two vendored copies can share a program. */
+#ifdef PROXYPROTO_STATIC
+#define PROXYPROTO__PRIVATE static
+#else
+#define PROXYPROTO__PRIVATE
+#endif
+
 /* The 12-byte v2 signature (SPEC.md section 1). It contains a NUL. */
 #define PROXYPROTO__V2_SIG "\r\n\r\n\0\r\nQUIT\n"
 #define PROXYPROTO__V2_SIG_LEN 12
@@ -50,36 +59,36 @@ static inline void proxyproto__put32(uint8_t *p, uint32_t v)
 /* CRC-32C implementations behind proxyproto_crc32c(); same contract.
  * The hardware one may only be called when proxyproto__crc32c_hw_available()
  * says 1. Tests hold the two equal. */
-uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len);
-uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len);
-int proxyproto__crc32c_hw_available(void);
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len);
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len);
+PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void);
 
 /* CRC-32C of a finished v2 header of `len` bytes whose CRC32C TLV value
  * (4 bytes) starts at offset `value_off`: computed as if those 4 bytes were
  * zero, without writing to the header. */
-uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_t len,
+PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_t len,
                                    size_t value_off);
 
 /* v1 and v2 parsers behind proxyproto_parse(); called once the first byte
  * has chosen the form. Same contract as proxyproto_parse(). */
-int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf,
+PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf,
                          size_t len, size_t last_len);
-int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
+PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
                          size_t len);
 
 /* v1 address text (SPEC.md section 2). Each parses from p up to the first
  * byte that cannot continue the address (or end) and returns the cursor
  * after the address, or NULL with *err set to a PROXYPROTO_ERR_V1_* code. */
-const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
+PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[4], int *err);
-const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
+PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err);
 
 /* Validates a v2 TLV area (SPEC.md section 4) of the header hdr[0..hdr_len)
  * whose TLVs are at hdr[off..hdr_len). Returns 0 or the first error. For
  * LOCAL headers pass local = 1: only a wrong CRC32C is then an error;
  * *ignore is set to 1 when the area is malformed and must be ignored. */
-int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr_len, size_t off,
+PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr_len, size_t off,
                               int local, int *ignore);
 
 #endif /* PROXYPROTO_INTERNAL_H */

@@ -44,7 +44,7 @@ static const uint8_t *octet(const uint8_t *p, const uint8_t *end, uint8_t *out,
     return p;
 }
 
-const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
+PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[4], int *err)
 {
     int i;
@@ -103,7 +103,7 @@ static int expand_gap(uint8_t out[16], int groups, int gap_at)
     return 1;
 }
 
-const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
+PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err)
 {
     int groups = 0, gap_at = -1;

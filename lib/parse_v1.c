@@ -240,7 +240,7 @@ static int incomplete(proxyproto_header *hdr, const uint8_t *buf, size_t len,
     return PROXYPROTO_INCOMPLETE;
 }
 
-int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf, size_t len,
+PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf, size_t len,
                          size_t last_len)
 {
     enum proto proto = UNKNOWN;

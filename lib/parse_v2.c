@@ -102,7 +102,7 @@ static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
     return 0;
 }
 
-int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf, size_t len)
+PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf, size_t len)
 {
     size_t total;
     int err;

@@ -43,7 +43,7 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
     }
 }
 
-int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len, size_t off,
+PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len, size_t off,
                               int local, int *ignore)
 {
     const uint8_t *p = h + off, *end = h + h_len;

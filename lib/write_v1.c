@@ -52,7 +52,7 @@ static char *put_line(char *p, const proxyproto_header *hdr)
     return p;
 }
 
-int proxyproto__write_v1(char *buf, size_t cap, const proxyproto_header *hdr)
+PROXYPROTO__PRIVATE int proxyproto__write_v1(char *buf, size_t cap, const proxyproto_header *hdr)
 {
     char tmp[PROXYPROTO__V1_BUF];
     char *dst, *end;

@@ -35,7 +35,7 @@ static int v2_check(const proxyproto_header *hdr, size_t extra)
     return 0;
 }
 
-int proxyproto__v2_size(const proxyproto_header *hdr, size_t extra)
+PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t extra)
 {
     size_t block, len;
     int r = v2_check(hdr, extra);
@@ -91,7 +91,7 @@ static uint8_t *put_block(uint8_t *p, const proxyproto_header *hdr)
     }
 }
 
-size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
+PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total)
 {
     uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
@@ -109,7 +109,7 @@ size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
 
 /* Same framing as the parser (SPEC.md section 4), through the iterator:
  * a CRC32C TLV whose length is not 4 is left alone. */
-unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
 {
     proxyproto_tlv_iter it;
     proxyproto_tlv t;
@@ -121,7 +121,7 @@ unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
     return n;
 }
 
-unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc)
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc)
 {
     proxyproto_tlv_iter it;
     proxyproto_tlv t;

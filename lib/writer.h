@@ -18,35 +18,35 @@
  * guarantees room for PROXYPROTO_IP_STRLEN - 1 bytes: up to 2 bytes past
  * the returned end may be scribbled on (octets are copied 3 bytes at a
  * time). family must be one of the two. */
-char *proxyproto__put_ip(char *p, int family, const uint8_t *ip);
+PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t *ip);
 
 /* Writes a decimal number (0-65535) at p, no leading zeros; returns the
  * end. Room for 5 bytes is the caller's business. */
-char *proxyproto__put_u16(char *p, unsigned v);
+PROXYPROTO__PRIVATE char *proxyproto__put_u16(char *p, unsigned v);
 
 /* v1 line for hdr (hdr->version is not looked at) into buf[0..cap), or
  * only its length when buf is NULL. Returns the length or an error; writes
  * nothing on error. */
-int proxyproto__write_v1(char *buf, size_t cap, const proxyproto_header *hdr);
+PROXYPROTO__PRIVATE int proxyproto__write_v1(char *buf, size_t cap, const proxyproto_header *hdr);
 
 /* Size of the v2 header hdr describes (hdr->version is not looked at) when
  * `extra` bytes of TLVs follow hdr->tlvs: 16 + address block + tlvs_len +
  * extra, or PROXYPROTO_ERR_INVALID_ARGUMENT / _HEADER_TOO_LONG. */
-int proxyproto__v2_size(const proxyproto_header *hdr, size_t extra);
+PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t extra);
 
 /* Writes the first part of a v2 header of `total` bytes (a value
  * proxyproto__v2_size() returned for hdr): the fixed 16 bytes, the address
  * block when hdr->has_addresses, then hdr->tlvs. Returns the offset right
  * after hdr->tlvs, where any further TLVs go. */
-size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
+PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total);
 
 /* Number of well-formed (length 4) top-level CRC32C TLVs in area[0..len). */
-unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len);
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len);
 
 /* Stores `crc` big-endian in the value of every well-formed (length 4)
  * top-level CRC32C TLV of area[0..len); the walk stops at the first TLV
  * that does not fit. Returns how many it found. */
-unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc);
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc);
 
 #endif /* PROXYPROTO_WRITER_H */
