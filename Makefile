@@ -92,7 +92,7 @@ $(B)/bin/proxyproto: $(CLI_OBJ) $(STATIC_LIB)
 
 $(B)/bin/%: examples/%.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $< $(STATIC_LIB)
 
 $(B)/tests/check_proxyproto: $(TEST_OBJ) $(STATIC_LIB)
 	@mkdir -p $(@D)
@@ -101,7 +101,13 @@ $(B)/tests/check_proxyproto: $(TEST_OBJ) $(STATIC_LIB)
 # Captures recorded from real HAProxy and nginx (copied from shared/captures).
 CAPTURES ?= tests/captures
 
-check: all test-unit test-cli test-promises
+# What `make check` runs; the fragments below add their own.
+CHECKS := test-unit test-cli test-promises
+
+# Each concern with a folder of its own brings its targets in a fragment.
+-include tests/bench/bench.mk fuzz/fuzz.mk tests/integration/integration.mk tests/dist/dist.mk
+
+check: all $(CHECKS)
 
 test-unit: $(B)/tests/check_proxyproto
 	CAPTURES=$(CAPTURES) $(B)/tests/check_proxyproto

@@ -165,13 +165,22 @@ struct sockaddr_storage;
     X(ERR_UNSUPPORTED_SOCKADDR, -44, "socket address family is not AF_INET, AF_INET6 or AF_UNIX") \
     X(ERR_UNIX_PATH_TOO_LONG, -45, "UNIX socket path is longer than 108 bytes") \
     X(ERR_FAMILY_MIXED, -46, "source and destination sockets have different families (one UNIX)") \
-    X(ERR_CRC32C_TWICE, -47, "a written header may carry only one CRC32C TLV (each would depend on the other)")
+    X(ERR_CRC32C_TWICE, -47, "a written header may carry only one CRC32C TLV (each would depend on the other)") \
+    X(ERR_TIMEOUT, -48, "timed out waiting for the PROXY header") \
+    X(ERR_CLOSED, -49, "peer closed the connection before the PROXY header was complete") \
+    X(ERR_INTERRUPTED, -50, "interrupted by a signal (EINTR) before the header was complete; call again to resume") \
+    X(ERR_WOULD_BLOCK, -51, "no more bytes available yet (EAGAIN); call again when the socket is readable") \
+    X(ERR_SYSTEM, -52, "a system call failed; errno tells why") \
+    X(ERR_UNTRUSTED, -53, "connection from a peer that is not a trusted load balancer") \
+    X(ERR_BAD_CIDR, -54, "malformed trusted address (expected e.g. 10.0.0.0/8, 2001:db8::/32, 127.0.0.1 or ::1)") \
+    X(ERR_HEADER_TOO_BIG, -55, "the PROXY header does not fit in the reader's buffer") \
+    X(ERR_DATAGRAM_TRUNCATED, -56, "the datagram ends inside its PROXY header")
 
 enum proxyproto_result {
 #define PROXYPROTO_ENUM_ENTRY_(name, value, message) PROXYPROTO_##name = value,
     PROXYPROTO_RESULT_LIST(PROXYPROTO_ENUM_ENTRY_)
 #undef PROXYPROTO_ENUM_ENTRY_
-    PROXYPROTO_RESULT_LAST_ = -47 /* the most negative code; grows with the list */
+    PROXYPROTO_RESULT_LAST_ = -56 /* the most negative code; grows with the list */
 };
 
 /* Message for a result code: never NULL, "unknown result code" for values
@@ -533,6 +542,134 @@ PROXYPROTO_API int proxyproto_builder_size(const proxyproto_builder *b);
  */
 PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
                                              void *buf, size_t cap);
+
+/* ------------------------------------------------------------------------
+ * Receiving on a socket (SPEC.md section 5). POSIX sockets.
+ *
+ * Order for a server: accept(); proxyproto_policy_check() on the peer;
+ * read the header (proxyproto_read_header() blocking with a timeout, or
+ * proxyproto_reader_step() / proxyproto_reader_feed() from an event loop);
+ * proxyproto_resolve() for the addresses the application should use.
+ * ------------------------------------------------------------------------ */
+
+/* A trusted load balancer address or network. */
+typedef struct proxyproto_cidr {
+    uint8_t family;     /* PROXYPROTO_AF_INET or PROXYPROTO_AF_INET6 */
+    uint8_t prefix_len; /* 0-32 or 0-128 */
+    uint8_t addr[16];   /* network order; IPv4 in the first 4 bytes */
+} proxyproto_cidr;
+
+/*
+ * Parses "10.0.0.0/8", "2001:db8::/32", or a single address ("127.0.0.1",
+ * "::1", a /32 or /128) from a NUL-terminated string. Host bits beyond the
+ * prefix must be zero. Returns 0 or PROXYPROTO_ERR_BAD_CIDR.
+ */
+PROXYPROTO_API int proxyproto_cidr_parse(proxyproto_cidr *out, const char *text);
+
+/* 1 when the socket address (AF_INET or AF_INET6; an IPv4-mapped IPv6
+ * peer ::ffff:a.b.c.d matches IPv4 entries) lies in the network, else 0. */
+PROXYPROTO_API int proxyproto_cidr_match(const proxyproto_cidr *cidr,
+                                         const struct sockaddr *addr);
+
+/* Pass untrusted peers through without a header. SECURITY: only for
+ * listeners that also take direct connections on purpose; the application
+ * must then use the real socket addresses (proxyproto_resolve() with a NULL
+ * header does). Off by default: a header is required. */
+#define PROXYPROTO_POLICY_ALLOW_UNTRUSTED 0x1
+
+typedef struct proxyproto_policy {
+    const proxyproto_cidr *trusted; /* the load balancers; caller-owned */
+    size_t n_trusted;
+    unsigned flags;                 /* PROXYPROTO_POLICY_* */
+} proxyproto_policy;
+
+#define PROXYPROTO_EXPECT_HEADER 1 /* read the header, then resolve */
+#define PROXYPROTO_NO_HEADER 0     /* untrusted, passed through: no header */
+
+/*
+ * What to do with a connection from `peer` (getpeername() of the accepted
+ * socket). Returns PROXYPROTO_EXPECT_HEADER for a trusted peer,
+ * PROXYPROTO_NO_HEADER for an untrusted one under
+ * PROXYPROTO_POLICY_ALLOW_UNTRUSTED, else PROXYPROTO_ERR_UNTRUSTED (close
+ * it). AF_UNIX peers are trusted (the file system guards the socket).
+ */
+PROXYPROTO_API int proxyproto_policy_check(const proxyproto_policy *policy,
+                                           const struct sockaddr *peer);
+
+/* State of one connection's header read. Fields are private. */
+typedef struct proxyproto_reader {
+    uint8_t *buf_;    /* caller's buffer for the header bytes */
+    size_t cap_;
+    size_t len_;      /* header bytes read so far */
+    size_t last_len_; /* len of the last incomplete parse */
+} proxyproto_reader;
+
+/*
+ * Starts a header read. buf receives the header's bytes (hdr's pointers
+ * point into it); cap of PROXYPROTO_V1_MAX_LEN is enough for v1,
+ * PROXYPROTO_V2_MAX_LEN for any header; a longer header gives
+ * PROXYPROTO_ERR_HEADER_TOO_BIG. The socket functions use buf; the feed
+ * function uses the caller's buffer and only the bookkeeping (buf may then
+ * be NULL, cap 0).
+ */
+PROXYPROTO_API void proxyproto_reader_init(proxyproto_reader *r, void *buf,
+                                           size_t cap);
+
+/*
+ * Non-blocking step on a (usually O_NONBLOCK) stream socket: reads what has
+ * arrived, but never a byte past the header (it peeks with MSG_PEEK, then
+ * reads exactly the header's part), so the payload stays in the socket for
+ * the application. Returns the header length (hdr is filled), or
+ *   PROXYPROTO_ERR_WOULD_BLOCK   nothing more yet: wait until readable.
+ *   PROXYPROTO_ERR_INTERRUPTED   EINTR: call again.
+ *   PROXYPROTO_ERR_CLOSED        the peer closed before the header ended.
+ *   PROXYPROTO_ERR_SYSTEM        another errno (ECONNRESET ...).
+ *   PROXYPROTO_ERR_HEADER_TOO_BIG, or a parse error of proxyproto_parse().
+ * Bytes read so far are kept in the reader across calls.
+ */
+PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
+                                          proxyproto_header *hdr);
+
+/*
+ * Blocking form: proxyproto_reader_step() until the header is complete,
+ * waiting with poll() at most timeout_ms milliseconds in all (SPEC.md 5:
+ * servers must bound it; < 0 waits forever). Works on blocking and
+ * non-blocking sockets. Reads nothing past the header. Returns the header
+ * length, PROXYPROTO_ERR_TIMEOUT, or the step's errors (after
+ * PROXYPROTO_ERR_INTERRUPTED the state is kept: call again to resume).
+ */
+PROXYPROTO_API int proxyproto_read_header(proxyproto_reader *r, int fd,
+                                          int timeout_ms,
+                                          proxyproto_header *hdr);
+
+/*
+ * For event loops that read into their own buffer: buf[0..len) holds every
+ * byte received on the connection so far (the previous call's bytes plus
+ * new ones). Returns the header length (the payload starts at buf + it),
+ * PROXYPROTO_INCOMPLETE (read more; reading at most hdr->need bytes never
+ * takes payload), or a parse error. O(header) over all calls.
+ */
+PROXYPROTO_API int proxyproto_reader_feed(proxyproto_reader *r, const void *buf,
+                                          size_t len, proxyproto_header *hdr);
+
+/*
+ * The addresses the application should use for connection fd (SPEC.md 3):
+ * the header's when hdr is not NULL and proxyproto_use_header_addresses(),
+ * else getpeername() / getsockname() (LOCAL, v1 UNKNOWN, UNSPEC, or no
+ * header at all: hdr NULL). client and server may be NULL. Returns 0 or
+ * PROXYPROTO_ERR_SYSTEM.
+ */
+PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
+                                      struct sockaddr_storage *client,
+                                      struct sockaddr_storage *server);
+
+/*
+ * UDP (SPEC.md 5): each datagram carries its own header, whole. Returns the
+ * payload offset (the header length), PROXYPROTO_ERR_DATAGRAM_TRUNCATED when
+ * the datagram ends inside a header, or a parse error.
+ */
+PROXYPROTO_API int proxyproto_parse_datagram(proxyproto_header *hdr,
+                                             const void *dgram, size_t len);
 
 #ifdef __cplusplus
 }

@@ -8,5 +8,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    build-essential pkg-config check clang valgrind >/dev/null
+    build-essential pkg-config check clang libclang-rt-14-dev valgrind \
+    haproxy nginx libnginx-mod-stream curl socat openssl >/dev/null
 echo "install-deps: done"
