@@ -32,12 +32,16 @@
 /*
  * PROXYPROTO_API marks every public function.
  *  - PROXYPROTO_STATIC: define it to make every function static (for a
- *    vendored copy compiled into one translation unit).
+ *    vendored copy compiled into one translation unit); with GCC and Clang
+ *    they are also marked unused, so functions the program does not call
+ *    draw no warning.
  *  - PROXYPROTO_BUILDING: defined by our Makefile while building the library;
  *    the library is built with -fvisibility=hidden so only these functions
  *    are exported from the shared object.
  */
-#if defined(PROXYPROTO_STATIC)
+#if defined(PROXYPROTO_STATIC) && defined(__GNUC__)
+#define PROXYPROTO_API static __attribute__((unused))
+#elif defined(PROXYPROTO_STATIC)
 #define PROXYPROTO_API static
 #elif defined(_WIN32) && defined(PROXYPROTO_BUILDING)
 #define PROXYPROTO_API __declspec(dllexport)
@@ -562,7 +566,8 @@ typedef struct proxyproto_cidr {
 /*
  * Parses "10.0.0.0/8", "2001:db8::/32", or a single address ("127.0.0.1",
  * "::1", a /32 or /128) from a NUL-terminated string. Host bits beyond the
- * prefix must be zero. Returns 0 or PROXYPROTO_ERR_BAD_CIDR.
+ * prefix must be zero. Returns 0 or PROXYPROTO_ERR_BAD_CIDR (*out is then
+ * unchanged), or PROXYPROTO_ERR_INVALID_ARGUMENT when out or text is NULL.
  */
 PROXYPROTO_API int proxyproto_cidr_parse(proxyproto_cidr *out, const char *text);
 
@@ -592,6 +597,8 @@ typedef struct proxyproto_policy {
  * PROXYPROTO_NO_HEADER for an untrusted one under
  * PROXYPROTO_POLICY_ALLOW_UNTRUSTED, else PROXYPROTO_ERR_UNTRUSTED (close
  * it). AF_UNIX peers are trusted (the file system guards the socket).
+ * PROXYPROTO_ERR_INVALID_ARGUMENT: policy or peer is NULL, or trusted is
+ * NULL with n_trusted > 0.
  */
 PROXYPROTO_API int proxyproto_policy_check(const proxyproto_policy *policy,
                                            const struct sockaddr *peer);
@@ -624,8 +631,11 @@ PROXYPROTO_API void proxyproto_reader_init(proxyproto_reader *r, void *buf,
  *   PROXYPROTO_ERR_INTERRUPTED   EINTR: call again.
  *   PROXYPROTO_ERR_CLOSED        the peer closed before the header ended.
  *   PROXYPROTO_ERR_SYSTEM        another errno (ECONNRESET ...).
- *   PROXYPROTO_ERR_HEADER_TOO_BIG, or a parse error of proxyproto_parse().
- * Bytes read so far are kept in the reader across calls.
+ *   PROXYPROTO_ERR_HEADER_TOO_BIG, or a parse error of proxyproto_parse()
+ *   (the bytes that showed it are left in the socket).
+ *   PROXYPROTO_ERR_INVALID_ARGUMENT  r or hdr is NULL.
+ * Bytes read so far are kept in the reader across calls. Once the header
+ * length was returned, further calls return it again and read nothing.
  */
 PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
                                           proxyproto_header *hdr);
@@ -636,7 +646,8 @@ PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
  * servers must bound it; < 0 waits forever). Works on blocking and
  * non-blocking sockets. Reads nothing past the header. Returns the header
  * length, PROXYPROTO_ERR_TIMEOUT, or the step's errors (after
- * PROXYPROTO_ERR_INTERRUPTED the state is kept: call again to resume).
+ * PROXYPROTO_ERR_INTERRUPTED the state is kept: call again to resume;
+ * the new call waits up to its own timeout_ms).
  */
 PROXYPROTO_API int proxyproto_read_header(proxyproto_reader *r, int fd,
                                           int timeout_ms,
@@ -647,7 +658,9 @@ PROXYPROTO_API int proxyproto_read_header(proxyproto_reader *r, int fd,
  * byte received on the connection so far (the previous call's bytes plus
  * new ones). Returns the header length (the payload starts at buf + it),
  * PROXYPROTO_INCOMPLETE (read more; reading at most hdr->need bytes never
- * takes payload), or a parse error. O(header) over all calls.
+ * takes payload), or a parse error. O(header) over all calls. After a
+ * header or an error the reader starts over. PROXYPROTO_ERR_INVALID_ARGUMENT
+ * when r or hdr is NULL.
  */
 PROXYPROTO_API int proxyproto_reader_feed(proxyproto_reader *r, const void *buf,
                                           size_t len, proxyproto_header *hdr);
@@ -662,6 +675,20 @@ PROXYPROTO_API int proxyproto_reader_feed(proxyproto_reader *r, const void *buf,
 PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
                                       struct sockaddr_storage *client,
                                       struct sockaddr_storage *server);
+
+/*
+ * proxyproto_resolve() with the peer address the caller already holds:
+ * the one accept() or recvfrom() returned (peer, copied into *client when
+ * the socket's addresses are to be used). Needed when getpeername() cannot
+ * answer: a health check that resets the connection right after its LOCAL
+ * header (HAProxy's do) leaves it failing with ENOTCONN, and an unconnected
+ * UDP socket has no peer. peer NULL: same as proxyproto_resolve().
+ */
+PROXYPROTO_API int proxyproto_resolve_peer(int fd,
+                                           const struct sockaddr_storage *peer,
+                                           const proxyproto_header *hdr,
+                                           struct sockaddr_storage *client,
+                                           struct sockaddr_storage *server);
 
 /*
  * UDP (SPEC.md 5): each datagram carries its own header, whole. Returns the

@@ -84,6 +84,10 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, cons
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err);
 
+/* Validates an SSL TLV's value (SPEC.md section 4): at least 5 bytes, then
+ * sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t len);
+
 /* Validates a v2 TLV area (SPEC.md section 4) of the header hdr[0..hdr_len)
  * whose TLVs are at hdr[off..hdr_len). Returns 0 or the first error. For
  * LOCAL headers pass local = 1: only a wrong CRC32C is then an error;

@@ -32,9 +32,11 @@ static int socket_name(int fd, int peer, struct sockaddr_storage *out)
     return rc == 0 ? 0 : PROXYPROTO_ERR_SYSTEM;
 }
 
-PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
-                                      struct sockaddr_storage *client,
-                                      struct sockaddr_storage *server)
+PROXYPROTO_API int proxyproto_resolve_peer(int fd,
+                                           const struct sockaddr_storage *peer,
+                                           const proxyproto_header *hdr,
+                                           struct sockaddr_storage *client,
+                                           struct sockaddr_storage *server)
 {
     int rc = 0;
 
@@ -43,9 +45,18 @@ PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
      * addresses, never whatever a header might hold. */
     if (hdr != NULL && proxyproto_use_header_addresses(hdr))
         return from_header(hdr, client, server);
-    if (client != NULL)
+    if (client != NULL && peer != NULL)
+        *client = *peer;
+    else if (client != NULL)
         rc = socket_name(fd, 1, client);
     if (rc == 0 && server != NULL)
         rc = socket_name(fd, 0, server);
     return rc;
+}
+
+PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
+                                      struct sockaddr_storage *client,
+                                      struct sockaddr_storage *server)
+{
+    return proxyproto_resolve_peer(fd, NULL, hdr, client, server);
 }

@@ -53,10 +53,9 @@ PROXYPROTO_API int proxyproto_ssl_get(const proxyproto_header *hdr,
     int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len,
                                   PROXYPROTO_TLV_SSL, &t);
 
-    if (err != 0)
+    /* Checked again: hdr may not come from a successful parse. */
+    if (err != 0 || (err = proxyproto__v2_check_ssl(t.value, t.len)) != 0)
         return err;
-    if (t.len < 5)
-        return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
     ssl->client = t.value[0];
     ssl->verify = proxyproto__get32(t.value + 1);
     ssl->subtlvs = t.value + 5;

@@ -1264,6 +1264,42 @@ START_TEST(resolve_errors)
 }
 END_TEST
 
+/* HAProxy's health checks reset the connection right after their LOCAL
+ * header: getpeername() then fails, and only the address accept() gave
+ * (passed to proxyproto_resolve_peer()) names the client. */
+START_TEST(resolve_peer_after_reset)
+{
+    static const uint8_t local[16] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51,
+                                      0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00};
+    struct sockaddr_storage peer, local_end, client, server;
+    socklen_t len = sizeof peer;
+    struct linger hard = {1, 0};
+    struct pollfd pfd;
+    proxyproto_reader r;
+    proxyproto_header h;
+    uint8_t buf[64];
+    int cl, sv;
+
+    tcp_pair(AF_INET, &cl, &sv);
+    ck_assert_int_eq(getsockname(cl, (struct sockaddr *)&peer, &len), 0);
+    len = sizeof local_end;
+    ck_assert_int_eq(getsockname(sv, (struct sockaddr *)&local_end, &len), 0);
+    send_all(cl, local, sizeof local);
+    proxyproto_reader_init(&r, buf, sizeof buf);
+    EXPECT_RC(proxyproto_read_header(&r, sv, 2000, &h), 16);
+    ck_assert_int_eq(setsockopt(cl, SOL_SOCKET, SO_LINGER, &hard, sizeof hard), 0);
+    close(cl); /* sends a reset */
+    pfd.fd = sv;
+    pfd.events = POLLIN;
+    ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+    EXPECT_RC(proxyproto_resolve(sv, &h, &client, NULL), PROXYPROTO_ERR_SYSTEM);
+    EXPECT_RC(proxyproto_resolve_peer(sv, &peer, &h, &client, &server), 0);
+    expect_same_addr(&client, &peer);
+    expect_same_addr(&server, &local_end);
+    close(sv);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------
  * Datagrams
  * ------------------------------------------------------------------------ */
@@ -1367,6 +1403,7 @@ Suite *suite_socket(void)
     tcase_add_loop_test(rs, resolve_uses_socket, 0, 2);
     tcase_add_test(rs, resolve_uses_header);
     tcase_add_test(rs, resolve_errors);
+    tcase_add_test(rs, resolve_peer_after_reset);
     tcase_add_test(rs, datagram_cases);
     tcase_add_test(rs, datagram_over_udp);
     suite_add_tcase(s, rs);
