@@ -531,6 +531,43 @@ test_encode_errors() {
     expect_fail "encode: header over 65551 bytes" "longer than 65551"
 }
 
+# ---- send (offline: each case is refused before any socket is made) -------
+
+test_send_offline() {
+    run "$BIN" send --help
+    if [ "$RC" = 0 ] && [ -n "$OUT" ] && [ ! -s "$TMP/err" ]; then
+        pass "send --help: usage on stdout, exit 0"
+    else
+        fail "send --help" "exit $RC, stderr: $(cat "$TMP/err")"
+    fi
+    run "$BIN" send
+    expect_usage "send: no HOST:PORT"
+    run "$BIN" send --v1 127.0.0.1:1
+    expect_usage "send: option before HOST:PORT"
+    for _bad in 127.0.0.1 127.0.0.1:65536 ::1:80 '[::1]80' localhost:80; do
+        run "$BIN" send "$_bad"
+        expect_usage "send: bad HOST:PORT $_bad"
+    done
+    run "$BIN" send 127.0.0.1:1 --frobnicate
+    expect_usage "send: unknown option"
+    run "$BIN" send 127.0.0.1:1 --hex
+    expect_usage "send: --hex"
+    run "$BIN" send 127.0.0.1:1 --timeout
+    expect_usage "send: --timeout without its value"
+    run "$BIN" send 127.0.0.1:1 --timeout 1s
+    expect_usage "send: --timeout not a number"
+    run "$BIN" send 127.0.0.1:1 --v1 --alpn h2
+    expect_usage "send: TLV option with v1"
+    run "$BIN" send 127.0.0.1:1 --v1 --local
+    expect_usage "send: --local with v1"
+    run "$BIN" send 127.0.0.1:1 --src 1.2.3.4:1
+    expect_usage "send: --src without --dst"
+    run "$BIN" send 127.0.0.1:1 --src 1.2.3.4:1 --dst '[::1]:2'
+    expect_usage "send: --src and --dst of two families"
+    run "$BIN" send 127.0.0.1:1 --v1 --src unix:/a --dst unix:/b
+    expect_fail "send: header refused by the library" "v1 carries only TCP"
+}
+
 test_dispatch
 test_captures
 test_hex_input
@@ -542,6 +579,7 @@ test_encode_tlvs
 test_encode_special
 test_json_escaping
 test_encode_errors
+test_send_offline
 
 echo "cli: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

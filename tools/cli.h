@@ -6,6 +6,7 @@
  *   cli_report.c  decode results as one-line JSON objects
  *   cli_json.c    JSON string and hex-string primitives
  *   cli_encode.c  the encode command: checks, output
+ *   cli_send.c    the send command: connect, header, relay stdin/stdout
  *   cli_encode_opts.c  encode's options to a request
  *   cli_build.c   encode options to header bytes, through the library
  *   cli_addr.c    ADDR:PORT / [ADDR]:PORT / unix:PATH endpoints
@@ -29,6 +30,7 @@
 #define CLI_EXIT_INVALID 1    /* invalid header, or a library error */
 #define CLI_EXIT_USAGE 2      /* bad option or value, unreadable input */
 #define CLI_EXIT_INCOMPLETE 3 /* input is a prefix of a header */
+#define CLI_EXIT_NETWORK 4    /* send: connection failed or timed out */
 
 /* ---- commands: argv[0] is the command's own name ---- */
 
@@ -37,6 +39,9 @@ void cli_decode_usage(FILE *out);
 
 int cli_encode(int argc, char **argv);
 void cli_encode_usage(FILE *out);
+
+int cli_send(int argc, char **argv);
+void cli_send_usage(FILE *out);
 
 /* ---- cli_args.c ---- */
 
@@ -136,6 +141,7 @@ typedef struct cli_item {
 #define CLI_MAX_ITEMS PROXYPROTO_BUILDER_MAX
 
 typedef struct cli_encode_req {
+    const char *cmd;  /* "encode" or "send", for messages */
     int version;      /* 1 or 2 */
     int local;        /* v2 LOCAL command */
     int udp;          /* DGRAM transport */
@@ -157,6 +163,10 @@ typedef struct cli_encode_req {
  * (version 2, SSL client bits 0x01). Returns
  * -1 to go on, or an exit code: 0 after --help, else an error (reported). */
 int cli_encode_options(cli_encode_req *r, int argc, char **argv);
+
+/* Combinations that no header can express (v1 with TLVs, --src without
+ * --dst ...): 0, or a usage error (reported). */
+int cli_encode_check(const cli_encode_req *r);
 
 /* Builds the header into out[0..cap). Returns its length or a negative
  * PROXYPROTO_ERR_* code. */

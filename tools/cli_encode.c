@@ -46,26 +46,6 @@ void cli_encode_usage(FILE *out)
 
 #define ENC "encode"
 
-/* Combinations that no header can express are usage errors, caught before
- * the library is asked. */
-static int check_options(const cli_encode_req *r)
-{
-    if (r->have_src != r->have_dst)
-        return cli_usage_error(ENC, "give both --src and --dst, or neither");
-    if (r->have_src && r->src.family != r->dst.family)
-        return cli_usage_error(ENC, "--src and --dst must be of one family "
-                                    "(IPv4, IPv6 or unix)");
-    if (r->version != 1)
-        return 0;
-    if (r->local)
-        return cli_usage_error(ENC, "--local needs v2 (v1 has no LOCAL)");
-    if (r->udp)
-        return cli_usage_error(ENC, "--udp needs v2 (v1 carries only TCP)");
-    if (r->tlv_options)
-        return cli_usage_error(ENC, "TLV options need v2 (v1 has no TLVs)");
-    return 0;
-}
-
 static int output(const cli_encode_req *r, const uint8_t *p, size_t len)
 {
     if (r->hex) {
@@ -89,12 +69,13 @@ int cli_encode(int argc, char **argv)
     int rc;
 
     memset(&req, 0, sizeof req);
+    req.cmd = ENC;
     req.version = 2;
     req.ssl_client = PROXYPROTO_SSL_CLIENT_SSL;
     rc = cli_encode_options(&req, argc, argv);
     if (rc >= 0)
         return rc;
-    rc = check_options(&req);
+    rc = cli_encode_check(&req);
     if (rc != 0)
         return rc;
     rc = cli_build(&req, out, sizeof out);

@@ -9,13 +9,12 @@
 
 #include "cli.h"
 
-#define ENC "encode"
 
 /* Counts toward the builder's limit; refused here with its message. */
-static int push(cli_item *list, size_t *n, const cli_item *item)
+static int push(const char *cmd, cli_item *list, size_t *n, const cli_item *item)
 {
     if (*n >= CLI_MAX_ITEMS) {
-        fprintf(stderr, CLI_NAME " " ENC ": %s\n",
+        fprintf(stderr, CLI_NAME " %s: %s\n", cmd,
                 proxyproto_strerror(PROXYPROTO_ERR_BUILDER_FULL));
         return CLI_EXIT_INVALID;
     }
@@ -34,7 +33,7 @@ static int add_item(cli_encode_req *r, enum cli_item_kind kind, uint8_t type,
     item.len = len;
     item.number = number;
     r->tlv_options = 1;
-    return push(r->items, &r->n_items, &item);
+    return push(r->cmd, r->items, &r->n_items, &item);
 }
 
 /* The SSL TLV takes the place of the first --ssl* option. */
@@ -59,7 +58,7 @@ static int add_sub(cli_encode_req *r, uint8_t type, const void *value,
     item.value = value;
     item.len = len;
     item.number = 0;
-    return push(r->subs, &r->n_subs, &item);
+    return push(r->cmd, r->subs, &r->n_subs, &item);
 }
 
 /* ---- one handler per kind of value option ---- */
@@ -82,7 +81,7 @@ static int on_endpoint(cli_encode_req *r, const value_opt *o,
     const char *why;
 
     if (cli_parse_endpoint(value, is_src ? &r->src : &r->dst, &why) != 0)
-        return cli_usage_error(ENC, "%s %s: %s", o->name, value, why);
+        return cli_usage_error(r->cmd, "%s %s: %s", o->name, value, why);
     *(is_src ? &r->have_src : &r->have_dst) = 1;
     return 0;
 }
@@ -100,12 +99,12 @@ static int on_ssl_string(cli_encode_req *r, const value_opt *o,
 }
 
 /* Decodes a HEX value in place; returns its length or -1 (reported). */
-static long hex_in_place(const char *opt, char *hex)
+static long hex_in_place(const char *cmd, const char *opt, char *hex)
 {
     long n = cli_hex_decode(hex, strlen(hex), 0, (uint8_t *)hex);
 
     if (n < 0)
-        cli_usage_error(ENC, "%s: %s", opt,
+        cli_usage_error(cmd, "%s: %s", opt,
                         n == -2 ? "odd number of hex digits"
                                 : "value must be hex digits");
     return n;
@@ -114,7 +113,7 @@ static long hex_in_place(const char *opt, char *hex)
 static int on_ssl_hex(cli_encode_req *r, const value_opt *o,
                       char *value)
 {
-    long n = hex_in_place(o->name, value);
+    long n = hex_in_place(r->cmd, o->name, value);
 
     return n < 0 ? CLI_EXIT_USAGE : add_sub(r, o->type, value, (size_t)n);
 }
@@ -127,23 +126,23 @@ static int on_raw_tlv(cli_encode_req *r, const value_opt *o,
     long n;
 
     if (colon == NULL)
-        return cli_usage_error(ENC, "%s %s: expected TYPE:HEX", o->name,
+        return cli_usage_error(r->cmd, "%s %s: expected TYPE:HEX", o->name,
                                value);
     *colon = '\0';
     if (cli_parse_uint(value, 255, &t) != 0)
-        return cli_usage_error(ENC, "%s: TYPE %s is not a number 0-255",
+        return cli_usage_error(r->cmd, "%s: TYPE %s is not a number 0-255",
                                o->name, value);
-    n = hex_in_place(o->name, colon + 1);
+    n = hex_in_place(r->cmd, o->name, colon + 1);
     if (n < 0)
         return CLI_EXIT_USAGE;
     return add_item(r, CLI_ITEM_TLV, (uint8_t)t, colon + 1, (size_t)n, 0);
 }
 
 /* Parses a number option's value; returns 0 or CLI_EXIT_USAGE (reported). */
-static int number(const value_opt *o, const char *value, uint64_t *n)
+static int number(const char *cmd, const value_opt *o, const char *value, uint64_t *n)
 {
     if (cli_parse_uint(value, o->max, n) != 0)
-        return cli_usage_error(ENC, "%s %s: expected a number 0-%llu", o->name,
+        return cli_usage_error(cmd, "%s %s: expected a number 0-%llu", o->name,
                                value, (unsigned long long)o->max);
     return 0;
 }
@@ -151,7 +150,7 @@ static int number(const value_opt *o, const char *value, uint64_t *n)
 static int on_ssl_number(cli_encode_req *r, const value_opt *o, char *value)
 {
     uint64_t n;
-    int rc = number(o, value, &n);
+    int rc = number(r->cmd, o, value, &n);
 
     if (rc == 0)
         rc = need_ssl(r);
@@ -176,7 +175,7 @@ static int on_vendor_number(cli_encode_req *r, const value_opt *o,
                             char *value)
 {
     uint64_t n;
-    int rc = number(o, value, &n);
+    int rc = number(r->cmd, o, value, &n);
 
     if (rc != 0)
         return rc;
@@ -191,7 +190,7 @@ static int on_pad(cli_encode_req *r, const value_opt *o, char *value)
 {
     uint64_t n;
     size_t i;
-    int rc = number(o, value, &n);
+    int rc = number(r->cmd, o, value, &n);
 
     if (rc != 0)
         return rc;
@@ -259,7 +258,7 @@ static int on_value(cli_encode_req *r, int argc, char **argv, int *i)
 
     for (k = 0; k < sizeof value_opts / sizeof value_opts[0]; k++) {
         char *value;
-        int m = cli_opt_value(ENC, argc, argv, i, value_opts[k].name, &value);
+        int m = cli_opt_value(r->cmd, argc, argv, i, value_opts[k].name, &value);
         if (m < 0)
             return CLI_EXIT_USAGE;
         if (m > 0)
@@ -289,9 +288,27 @@ int cli_encode_options(cli_encode_req *r, int argc, char **argv)
             return rc;
         if (rc < 0)
             return a[0] == '-'
-                       ? cli_usage_error(ENC, "unknown option '%s'", a)
-                       : cli_usage_error(ENC, "unexpected argument '%s'", a);
+                       ? cli_usage_error(r->cmd, "unknown option '%s'", a)
+                       : cli_usage_error(r->cmd, "unexpected argument '%s'", a);
     }
     return -1;
 }
 
+
+int cli_encode_check(const cli_encode_req *r)
+{
+    if (r->have_src != r->have_dst)
+        return cli_usage_error(r->cmd, "give both --src and --dst, or neither");
+    if (r->have_src && r->src.family != r->dst.family)
+        return cli_usage_error(r->cmd, "--src and --dst must be of one family "
+                                       "(IPv4, IPv6 or unix)");
+    if (r->version != 1)
+        return 0;
+    if (r->local)
+        return cli_usage_error(r->cmd, "--local needs v2 (v1 has no LOCAL)");
+    if (r->udp)
+        return cli_usage_error(r->cmd, "--udp needs v2 (v1 carries only TCP)");
+    if (r->tlv_options)
+        return cli_usage_error(r->cmd, "TLV options need v2 (v1 has no TLVs)");
+    return 0;
+}

@@ -10,10 +10,11 @@ typedef struct command {
     const char *summary;
 } command;
 
-/* New commands (a `send` is planned) go here and in usage() only. */
+/* New commands go here and in usage() only. */
 static const command commands[] = {
     {"decode", cli_decode, "parse a header and print it as JSON"},
     {"encode", cli_encode, "write a header built from options"},
+    {"send", cli_send, "connect, write a header, relay stdin and stdout"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -33,7 +34,7 @@ static void usage(FILE *out)
     for (i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fputs("\nExit codes: 0 ok, 1 invalid header or library error, 2 wrong "
-          "usage,\n3 incomplete header (decode).\n",
+          "usage,\n3 incomplete header (decode), 4 network error (send).\n",
           out);
 }
 

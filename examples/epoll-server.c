@@ -1,0 +1,794 @@
+/* epoll-server: the model for production use. One thread, non-blocking
+ * sockets, epoll; thousands of concurrent connections behind a PROXY
+ * protocol (v1/v2) load balancer. Each connection:
+ *
+ *   accept4 -> policy check -> READ_HEADER -> READ_REQUEST -> WRITE_RESPONSE
+ *           -> DRAIN -> close
+ *
+ * and is answered like examples/http-server.c ("IP = CLIENT_IP:PORT"), so an
+ * HTTP load generator can drive it. One log line per connection on stdout,
+ * in examples/echo-server.c's format (--quiet for benchmarks):
+ *
+ *   conn client=IP:PORT server=IP:PORT proxy=v1|v2|none cmd=PROXY|LOCAL|UNKNOWN [TLVs]
+ *   reject peer=IP:PORT error=PROXYPROTO_ERR_... msg="..."
+ *
+ * Design choices:
+ *  - Level-triggered epoll: a handler may stop early (fairness, a full
+ *    buffer) and is simply called again; nothing is lost.
+ *  - The header is read with proxyproto_reader_step(), which peeks and then
+ *    takes exactly the header: the HTTP request stays in the socket and is
+ *    read by the next state like on any connection without a header.
+ *  - Timeouts without a heap or timer wheel: each phase has a fixed timeout
+ *    (header: --header-timeout, request and response: 10 s, lingering close:
+ *    1 s), and a connection entering a phase is appended to that phase's
+ *    FIFO list with deadline now + timeout. Entries of one list all share
+ *    the same timeout, so each list is sorted by deadline: the next deadline
+ *    is at one of three heads (epoll_wait's timeout), and expiry pops heads.
+ *    Every operation is O(1). Every live connection is in exactly one list,
+ *    so the lists also find every descriptor to close at exit.
+ *  - A header that times out, is invalid, or comes from an untrusted peer
+ *    is logged (reject ...) and closed; never served without a header
+ *    (unless --allow-untrusted, for peers outside --trusted only).
+ *  - --max-conns: at the limit the listener leaves the epoll set (the kernel
+ *    backlog queues newcomers) and returns when a connection closes; out of
+ *    descriptors (EMFILE), it pauses for a second instead of spinning.
+ *    RLIMIT_NOFILE is raised to fit --max-conns when the hard limit allows.
+ *  - Memory: one malloc per connection (its struct and a 4 KiB buffer for
+ *    the header, then the request), freed on close. A header larger than
+ *    4 KiB (client certificates in TLVs) gets PROXYPROTO_ERR_HEADER_TOO_BIG:
+ *    raise BUF_SIZE if your load balancer sends such headers.
+ *  - Lingering close: after the response, shutdown(SHUT_WR) and read until
+ *    the client closes (at most 1 s), so that unread request bytes do not
+ *    turn close() into a reset that destroys the response in flight.
+ *  - Linux only (epoll, accept4). Stop with SIGINT/SIGTERM: every
+ *    connection is closed and freed, and counters are printed on stderr. */
+#define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, SOCK_CLOEXEC */
+#include <proxyproto.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "epoll-server"
+#define DEFAULT_LISTEN "127.0.0.1:8082"
+#define MAX_TRUSTED 64
+#define BUF_SIZE 4096           /* the header, then the request's head */
+#define REQUEST_TIMEOUT_MS 10000
+#define LINGER_MS 1000
+#define MAX_EVENTS 256
+#define ACCEPT_BATCH 64         /* per wake-up: existing clients get a turn */
+#define ADDR_STRLEN (PROXYPROTO_IP_STRLEN + 128)
+#define RESP_MAX (ADDR_STRLEN + 160)
+
+enum state { READ_HEADER, READ_REQUEST, WRITE_RESPONSE, DRAIN };
+enum timer { T_HEADER, T_REQUEST, T_LINGER, N_TIMERS };
+
+struct conn {
+    int fd;
+    enum state state;
+    enum timer timer;         /* the list it is in */
+    long long deadline;       /* monotonic ms */
+    struct conn *prev, *next; /* in timers[timer] */
+    int want_out;             /* registered for EPOLLOUT */
+    struct sockaddr_storage peer;
+    proxyproto_reader reader;
+    size_t len;               /* request bytes in buf; response bytes sent */
+    size_t resp_len;
+    char resp[RESP_MAX];
+    unsigned char buf[BUF_SIZE];
+};
+
+static struct {
+    struct sockaddr_storage listen;
+    socklen_t listen_len;
+    proxyproto_cidr trusted[MAX_TRUSTED];
+    proxyproto_policy policy;
+    int header_timeout_ms;
+    int max_conns;
+    int quiet;
+} cfg;
+
+static struct {
+    int ep, lfd;
+    int n_conns;
+    int accepting;           /* the listener is in the epoll set */
+    long long paused_until;  /* after EMFILE */
+    struct { struct conn *head, *tail; int ms; } timers[N_TIMERS];
+    unsigned long long accepted, conns, rejects, served;
+} S;
+
+static volatile sig_atomic_t stop;
+
+static void usage(FILE *out)
+{
+    fputs("Usage: " PROG " [options]\n"
+          "\n"
+          "Event-driven (epoll) HTTP server behind a PROXY protocol (v1/v2)\n"
+          "load balancer: answers every request with 'IP = CLIENT_IP:PORT'.\n"
+          "Logs one line per connection on stdout:\n"
+          "  conn client=IP:PORT server=IP:PORT proxy=v1|v2|none "
+          "cmd=PROXY|LOCAL|UNKNOWN\n"
+          "       [alpn=..] [authority=..] [tls=..] [cipher=..] [cn=..] "
+          "[unique_id=..]\n"
+          "  reject peer=IP:PORT error=PROXYPROTO_ERR_... msg=\"...\"\n"
+          "\n"
+          "  --listen ADDR:PORT    127.0.0.1:8082 or [::1]:8082 (default "
+          DEFAULT_LISTEN ");\n"
+          "                        port 0 picks a free port (printed on stderr)\n"
+          "  --trusted CIDR        a load balancer's address or network, e.g.\n"
+          "                        10.0.0.0/8 or 2001:db8::/32; repeatable\n"
+          "                        (default 127.0.0.0/8 and ::1: loopback only).\n"
+          "                        Other peers are closed.\n"
+          "  --header-timeout MS   time allowed for the PROXY header (default 3000)\n"
+          "  --max-conns N         concurrent connections (default 10000); more\n"
+          "                        wait in the kernel's backlog\n"
+          "  --quiet               no per-connection log (for benchmarks)\n"
+          "  --allow-untrusted     SECURITY WARNING: serve peers outside --trusted\n"
+          "                        too, without a header, as their own socket\n"
+          "                        address (proxy=none); a PROXY header they send is\n"
+          "                        payload, never believed. Anyone who can reach\n"
+          "                        the port then bypasses the load balancer: only\n"
+          "                        for a listener that takes direct connections\n"
+          "                        on purpose.\n"
+          "  --help                this text\n",
+          out);
+}
+
+static long long now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* ---- addresses and log lines --------------------------------------------- */
+
+/* "127.0.0.1:8082" or "[::1]:8082". Returns 0 or -1. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss,
+                        socklen_t *len)
+{
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    const char *sep = s[0] == '[' ? strchr(s, ']') : strrchr(s, ':');
+    const char *port;
+    char host[64], *end;
+    size_t n;
+    long p;
+
+    if (sep == NULL || (s[0] == '[' && sep[1] != ':'))
+        return -1;
+    port = s[0] == '[' ? sep + 2 : sep + 1;
+    if (s[0] == '[')
+        s++;
+    n = (size_t)(sep - s);
+    if (n >= sizeof host || *port < '0' || *port > '9')
+        return -1;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    p = strtol(port, &end, 10);
+    if (*end != '\0' || p > 65535)
+        return -1;
+    memset(ss, 0, sizeof *ss);
+    if (sep[0] == ':' && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)p);
+        *len = sizeof *in4;
+    } else if (sep[0] == ']' && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)p);
+        *len = sizeof *in6;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* "IP:PORT" ("[IP]:PORT" for IPv6 when brackets) or "unix:PATH". */
+static void format_addr(char *out, size_t cap,
+                        const struct sockaddr_storage *ss, int brackets)
+{
+    char ip[PROXYPROTO_IP_STRLEN];
+
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET,
+                             (const uint8_t *)&a->sin_addr);
+        snprintf(out, cap, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET6,
+                             a->sin6_addr.s6_addr);
+        snprintf(out, cap, brackets ? "[%s]:%u" : "%s:%u", ip,
+                 (unsigned)ntohs(a->sin6_port));
+    } else if (ss->ss_family == AF_UNIX) {
+        const struct sockaddr_un *a = (const struct sockaddr_un *)ss;
+        const char *p = a->sun_path;
+        int abstract = p[0] == '\0'; /* Linux abstract name: "@name" */
+        size_t max = sizeof a->sun_path - (size_t)abstract;
+        snprintf(out, cap, "unix:%s%.*s", abstract ? "@" : "",
+                 (int)strnlen(p + abstract, max), p + abstract);
+    } else {
+        snprintf(out, cap, "?");
+    }
+}
+
+/* msg="..." text: '"' and '\' escaped with a backslash. */
+static void put_quoted(FILE *out, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '"' || *s == '\\')
+            putc('\\', out);
+        putc(*s, out);
+    }
+}
+
+/* reject peer=IP:PORT error=NAME msg="MESSAGE" */
+static void log_reject(const struct sockaddr_storage *peer, int code)
+{
+    char addr[ADDR_STRLEN];
+    int err = errno; /* of the failed call, for PROXYPROTO_ERR_SYSTEM */
+
+    if (cfg.quiet)
+        return;
+    format_addr(addr, sizeof addr, peer, 1);
+    printf("reject peer=%s error=%s msg=\"", addr, proxyproto_error_name(code));
+    put_quoted(stdout, proxyproto_strerror(code));
+    if (code == PROXYPROTO_ERR_SYSTEM) {
+        fputs(": ", stdout);
+        put_quoted(stdout, strerror(err));
+    }
+    fputs("\"\n", stdout);
+    fflush(stdout); /* a slow reader of stdout slows the loop: --quiet */
+}
+
+/* " key=value" for the first TLV of `type` in area[0..len), if any. */
+static void put_tlv(const char *key, const uint8_t *area, size_t len,
+                    uint8_t type)
+{
+    proxyproto_tlv t;
+    size_t i;
+
+    if (proxyproto_tlv_find(area, len, type, &t) != 0)
+        return;
+    printf(" %s=", key);
+    for (i = 0; i < t.len; i++) {
+        if (t.value[i] > 0x20 && t.value[i] < 0x7F && t.value[i] != '\\')
+            putchar(t.value[i]);
+        else
+            printf("\\x%02x", t.value[i]);
+    }
+}
+
+/* conn client=IP:PORT server=IP:PORT proxy=V cmd=C [TLVs]; h NULL: none. */
+static void log_conn(const proxyproto_header *h,
+                     const struct sockaddr_storage *client,
+                     const struct sockaddr_storage *server)
+{
+    char c[ADDR_STRLEN], s[ADDR_STRLEN];
+    const char *cmd = h != NULL && h->command == PROXYPROTO_CMD_LOCAL ? "LOCAL"
+                      : h != NULL && proxyproto_use_header_addresses(h)
+                          ? "PROXY"
+                          : "UNKNOWN";
+    proxyproto_ssl ssl;
+
+    if (cfg.quiet)
+        return;
+    format_addr(c, sizeof c, client, 1);
+    format_addr(s, sizeof s, server, 1);
+    printf("conn client=%s server=%s proxy=%s cmd=%s", c, s,
+           h == NULL ? "none" : h->version == 1 ? "v1" : "v2", cmd);
+    if (h != NULL && h->tlvs_len > 0) {
+        put_tlv("alpn", h->tlvs, h->tlvs_len, PROXYPROTO_TLV_ALPN);
+        put_tlv("authority", h->tlvs, h->tlvs_len, PROXYPROTO_TLV_AUTHORITY);
+        if (proxyproto_ssl_get(h, &ssl) == 0) {
+            put_tlv("tls", ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_VERSION);
+            put_tlv("cipher", ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CIPHER);
+            put_tlv("cn", ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CN);
+        }
+        put_tlv("unique_id", h->tlvs, h->tlvs_len, PROXYPROTO_TLV_UNIQUE_ID);
+    }
+    putchar('\n');
+    fflush(stdout); /* a slow reader of stdout slows the loop: --quiet */
+}
+
+/* ---- deadlines: one sorted FIFO per phase --------------------------------- */
+
+static void timer_unlink(struct conn *c)
+{
+    if (c->prev == NULL && S.timers[c->timer].head != c)
+        return; /* in no list yet */
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        S.timers[c->timer].head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    else
+        S.timers[c->timer].tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* Appends at the tail: now + ms is no earlier than any deadline already in
+ * the list, all set with the same ms, so the list stays sorted. */
+static void timer_set(struct conn *c, enum timer t, long long now)
+{
+    timer_unlink(c);
+    c->timer = t;
+    c->deadline = now + S.timers[t].ms;
+    c->prev = S.timers[t].tail;
+    if (c->prev != NULL)
+        c->prev->next = c;
+    else
+        S.timers[t].head = c;
+    S.timers[t].tail = c;
+}
+
+static void conn_close(struct conn *c)
+{
+    timer_unlink(c);
+    close(c->fd); /* also takes it out of the epoll set */
+    free(c);
+    S.n_conns--;
+}
+
+/* epoll_wait's timeout: until the earliest deadline, at most 1 s (the stop
+ * flag set by a signal that arrives just before epoll_wait is seen then). */
+static int wait_ms(long long now)
+{
+    long long next = now + 1000;
+    int t;
+
+    for (t = 0; t < N_TIMERS; t++)
+        if (S.timers[t].head != NULL && S.timers[t].head->deadline < next)
+            next = S.timers[t].head->deadline;
+    if (!S.accepting && S.paused_until > now && S.paused_until < next)
+        next = S.paused_until;
+    return next > now ? (int)(next - now) : 0;
+}
+
+static void expire(long long now)
+{
+    int t;
+
+    for (t = 0; t < N_TIMERS; t++) {
+        while (S.timers[t].head != NULL && S.timers[t].head->deadline <= now) {
+            struct conn *c = S.timers[t].head;
+            if (c->state == READ_HEADER) {
+                log_reject(&c->peer, PROXYPROTO_ERR_TIMEOUT);
+                S.rejects++;
+            }
+            conn_close(c); /* later phases end quietly: logged already */
+        }
+    }
+}
+
+/* ---- the states ------------------------------------------------------------ */
+
+static void set_events(struct conn *c, uint32_t events)
+{
+    struct epoll_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.ptr = c;
+    epoll_ctl(S.ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = (events & EPOLLOUT) != 0;
+}
+
+/* Read and discard until the client closes (or the linger deadline). */
+static void drain(struct conn *c)
+{
+    char tmp[4096];
+    int i;
+
+    for (i = 0; i < 16; i++) { /* then let others run; epoll calls again */
+        ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        conn_close(c); /* closed by the client, or an error */
+        return;
+    }
+}
+
+static void write_response(struct conn *c, long long now)
+{
+    while (c->len < c->resp_len) {
+        ssize_t n = send(c->fd, c->resp + c->len, c->resp_len - c->len,
+                         MSG_NOSIGNAL);
+        if (n > 0) {
+            c->len += (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!c->want_out)
+                set_events(c, EPOLLOUT); /* rare: ~150 bytes */
+            return;
+        } else if (n < 0 && errno != EINTR) {
+            conn_close(c);
+            return;
+        }
+    }
+    S.served++;
+    shutdown(c->fd, SHUT_WR);
+    if (c->want_out)
+        set_events(c, EPOLLIN);
+    c->state = DRAIN;
+    timer_set(c, T_LINGER, now);
+    drain(c);
+}
+
+static void start_response(struct conn *c, long long now, int ok)
+{
+    static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0"
+                              "\r\nConnection: close\r\n\r\n";
+
+    if (!ok) {
+        memcpy(c->resp, bad, sizeof bad - 1);
+        c->resp_len = sizeof bad - 1;
+    }
+    c->state = WRITE_RESPONSE;
+    c->len = 0;
+    write_response(c, now);
+}
+
+/* Is there an empty line (end of the request's head) in buf[from..len)? */
+static int head_complete(const unsigned char *buf, size_t from, size_t len)
+{
+    size_t i;
+
+    for (i = from; i + 1 < len; i++)
+        if (buf[i] == '\n' && (buf[i + 1] == '\n' ||
+                               (buf[i + 1] == '\r' && i + 2 < len &&
+                                buf[i + 2] == '\n')))
+            return 1;
+    return 0;
+}
+
+static void read_request(struct conn *c, long long now)
+{
+    while (c->len < sizeof c->buf) {
+        ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+        size_t from = c->len >= 2 ? c->len - 2 : 0; /* a split "\n\r\n" */
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) { /* closed without a (whole) request: a health check */
+            conn_close(c);
+            return;
+        }
+        c->len += (size_t)n;
+        if (head_complete(c->buf, from, c->len)) {
+            start_response(c, now, 1);
+            return;
+        }
+    }
+    start_response(c, now, 0); /* head larger than the buffer */
+}
+
+/* The header is in (h), or not expected (h NULL: untrusted, let through). */
+static void header_done(struct conn *c, const proxyproto_header *h,
+                        long long now)
+{
+    struct sockaddr_storage client, server;
+    char addr[ADDR_STRLEN], body[ADDR_STRLEN + 8];
+    int rc = proxyproto_resolve_peer(c->fd, &c->peer, h, &client, &server), body_len;
+
+    if (rc != 0) {
+        log_reject(&c->peer, rc);
+        S.rejects++;
+        conn_close(c);
+        return;
+    }
+    log_conn(h, &client, &server);
+    S.conns++;
+    /* The answer is ready now: the buffer holding the header (h points in
+     * it) can take the request. */
+    format_addr(addr, sizeof addr, &client, 0);
+    body_len = snprintf(body, sizeof body, "IP = %s", addr);
+    c->resp_len = (size_t)snprintf(c->resp, sizeof c->resp,
+                                   "HTTP/1.1 200 OK\r\n"
+                                   "Content-Type: text/plain\r\n"
+                                   "Content-Length: %d\r\n"
+                                   "Connection: close\r\n"
+                                   "\r\n%s",
+                                   body_len, body);
+    c->state = READ_REQUEST;
+    c->len = 0;
+    timer_set(c, T_REQUEST, now);
+    read_request(c, now); /* it may have come with the header */
+}
+
+static void read_header(struct conn *c, long long now)
+{
+    proxyproto_header hdr;
+    int rc = proxyproto_reader_step(&c->reader, c->fd, &hdr);
+
+    if (rc == PROXYPROTO_ERR_WOULD_BLOCK || rc == PROXYPROTO_ERR_INTERRUPTED)
+        return; /* epoll tells when there is more */
+    if (rc < 0) {
+        log_reject(&c->peer, rc);
+        S.rejects++;
+        conn_close(c);
+        return;
+    }
+    header_done(c, &hdr, now);
+}
+
+static void on_event(struct conn *c, long long now)
+{
+    switch (c->state) {
+    case READ_HEADER:
+        read_header(c, now);
+        break;
+    case READ_REQUEST:
+        read_request(c, now);
+        break;
+    case WRITE_RESPONSE:
+        write_response(c, now);
+        break;
+    case DRAIN:
+        drain(c);
+        break;
+    }
+}
+
+/* ---- accepting ---------------------------------------------------------- */
+
+static void open_conn(int fd, const struct sockaddr_storage *peer,
+                      long long now)
+{
+    struct epoll_event ev;
+    struct conn *c;
+    int rc = proxyproto_policy_check(&cfg.policy, (const struct sockaddr *)peer);
+
+    if (rc < 0) { /* not a trusted load balancer */
+        log_reject(peer, rc);
+        S.rejects++;
+        close(fd);
+        return;
+    }
+    c = malloc(sizeof *c);
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    memset(c, 0, offsetof(struct conn, resp)); /* not the buffers */
+    c->fd = fd;
+    c->peer = *peer;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.ptr = c;
+    if (epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    S.n_conns++;
+    if (rc == PROXYPROTO_NO_HEADER) { /* --allow-untrusted */
+        header_done(c, NULL, now);
+        return;
+    }
+    c->state = READ_HEADER;
+    timer_set(c, T_HEADER, now);
+    proxyproto_reader_init(&c->reader, c->buf, sizeof c->buf);
+    read_header(c, now); /* load balancers send it at once: often in */
+}
+
+static void accept_some(long long now)
+{
+    int i;
+
+    for (i = 0; i < ACCEPT_BATCH && S.n_conns < cfg.max_conns; i++) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int fd = accept4(S.lfd, (struct sockaddr *)&peer, &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
+                fprintf(stderr, PROG ": accept: %s (pausing 1 s)\n",
+                        strerror(errno));
+                S.paused_until = now + 1000;
+            }
+            return; /* EAGAIN: none left; ECONNABORTED...: next time */
+        }
+        S.accepted++;
+        open_conn(fd, &peer, now);
+    }
+}
+
+/* The listener is in the epoll set only while a connection can be taken. */
+static void update_accepting(long long now)
+{
+    int want = S.n_conns < cfg.max_conns && now >= S.paused_until;
+    struct epoll_event ev;
+
+    if (want == S.accepting)
+        return;
+    memset(&ev, 0, sizeof ev);
+    ev.events = want ? EPOLLIN : 0;
+    ev.data.ptr = NULL; /* NULL: the listener */
+    epoll_ctl(S.ep, EPOLL_CTL_MOD, S.lfd, &ev);
+    S.accepting = want;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static int bad_option(const char *opt, const char *value)
+{
+    fprintf(stderr, PROG ": bad %s%s%s\nTry '" PROG " --help'.\n", opt,
+            value ? " " : "", value ? value : "");
+    return 2;
+}
+
+/* Returns -1 to go on, or an exit code. */
+static int parse_args(int argc, char **argv)
+{
+    size_t n = 0;
+    char *end;
+    int i;
+
+    parse_listen(DEFAULT_LISTEN, &cfg.listen, &cfg.listen_len);
+    cfg.header_timeout_ms = 3000;
+    cfg.max_conns = 10000;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long num = v ? strtol(v, &end, 10) : -1;
+        int num_ok = v && *v >= '0' && *v <= '9' && *end == '\0';
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--quiet") == 0) {
+            cfg.quiet = 1;
+            continue;
+        } else if (strcmp(a, "--allow-untrusted") == 0) {
+            cfg.policy.flags |= PROXYPROTO_POLICY_ALLOW_UNTRUSTED;
+            continue;
+        } else if (strcmp(a, "--listen") == 0 && v) {
+            if (parse_listen(v, &cfg.listen, &cfg.listen_len) != 0)
+                return bad_option(a, v);
+        } else if (strcmp(a, "--trusted") == 0 && v) {
+            if (n == MAX_TRUSTED ||
+                proxyproto_cidr_parse(&cfg.trusted[n++], v) != 0)
+                return bad_option(a, v);
+        } else if (strcmp(a, "--header-timeout") == 0 && v) {
+            if (!num_ok || num < 1 || num > 3600000)
+                return bad_option(a, v);
+            cfg.header_timeout_ms = (int)num;
+        } else if (strcmp(a, "--max-conns") == 0 && v) {
+            if (!num_ok || num < 1 || num > 1000000)
+                return bad_option(a, v);
+            cfg.max_conns = (int)num;
+        } else {
+            return bad_option("option", a);
+        }
+        i++; /* the value */
+    }
+    if (n == 0) { /* loopback only */
+        proxyproto_cidr_parse(&cfg.trusted[n++], "127.0.0.0/8");
+        proxyproto_cidr_parse(&cfg.trusted[n++], "::1");
+    }
+    cfg.policy.trusted = cfg.trusted;
+    cfg.policy.n_trusted = n;
+    return -1;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+/* Room for --max-conns descriptors (and a few more), if the hard limit
+ * allows; otherwise --max-conns is lowered to fit. */
+static void fit_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg.max_conns + 16;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want
+                      ? rl.rlim_max : want;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want &&
+        rl.rlim_cur > 32) {
+        cfg.max_conns = (int)(rl.rlim_cur - 16);
+        fprintf(stderr, PROG ": RLIMIT_NOFILE %llu: --max-conns lowered to %d\n",
+                (unsigned long long)rl.rlim_cur, cfg.max_conns);
+    }
+}
+
+static int open_listener(void)
+{
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof bound;
+    struct epoll_event ev;
+    char addr[ADDR_STRLEN];
+    int one = 1;
+
+    S.lfd = socket(cfg.listen.ss_family,
+                   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (S.lfd < 0)
+        return -1;
+    setsockopt(S.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.ptr = NULL;
+    if (bind(S.lfd, (struct sockaddr *)&cfg.listen, cfg.listen_len) != 0 ||
+        listen(S.lfd, SOMAXCONN) != 0 ||
+        getsockname(S.lfd, (struct sockaddr *)&bound, &len) != 0 ||
+        epoll_ctl(S.ep, EPOLL_CTL_ADD, S.lfd, &ev) != 0)
+        return -1;
+    S.accepting = 1;
+    format_addr(addr, sizeof addr, &bound, 1);
+    fprintf(stderr, PROG ": listening on %s\n", addr);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct epoll_event events[MAX_EVENTS];
+    struct sigaction sa;
+    int t, rc = parse_args(argc, argv);
+
+    if (rc >= 0)
+        return rc;
+    fit_fd_limit();
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    S.timers[T_HEADER].ms = cfg.header_timeout_ms;
+    S.timers[T_REQUEST].ms = REQUEST_TIMEOUT_MS;
+    S.timers[T_LINGER].ms = LINGER_MS;
+    S.lfd = -1;
+    S.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (S.ep < 0 || open_listener() != 0) {
+        perror(PROG ": listen");
+        rc = 1;
+    }
+    while (rc < 0 && !stop) {
+        int i, n = epoll_wait(S.ep, events, MAX_EVENTS, wait_ms(now_ms()));
+        long long now = now_ms();
+
+        if (n < 0 && errno != EINTR) {
+            perror(PROG ": epoll_wait");
+            rc = 1;
+        }
+        for (i = 0; i < n; i++) {
+            if (events[i].data.ptr == NULL)
+                accept_some(now);
+            else
+                on_event(events[i].data.ptr, now);
+        }
+        expire(now);
+        update_accepting(now);
+    }
+    for (t = 0; t < N_TIMERS; t++) /* every connection is in one list */
+        while (S.timers[t].head != NULL)
+            conn_close(S.timers[t].head);
+    if (S.lfd >= 0)
+        close(S.lfd);
+    if (S.ep >= 0)
+        close(S.ep);
+    fprintf(stderr, PROG ": accepted=%llu conn=%llu reject=%llu served=%llu\n",
+            S.accepted, S.conns, S.rejects, S.served);
+    return rc < 0 ? 0 : rc;
+}
