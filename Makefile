@@ -2,7 +2,8 @@
 #   make                 library (static + shared), proxyproto.pc, CLI, examples
 #   make check           build and run every test
 #   make demo            show headers being decoded and the client address recovered
-#   make install         honours DESTDIR, PREFIX, LIBDIR, INCLUDEDIR, BINDIR
+#   make install         honours DESTDIR, PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR
+#   make single-header   regenerates include/single/proxyproto.h (commit it)
 #   make SANITIZE=address,undefined check   the tests under sanitizers
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define PROXYPROTO_VERSION_MAJOR \([0-9]*\).*/\1/p' include/proxyproto.h)
@@ -16,6 +17,8 @@ LIBDIR ?= $(EXEC_PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(EXEC_PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+CMAKEDIR ?= $(LIBDIR)/cmake/proxyproto
 DESTDIR ?=
 
 CC ?= cc
@@ -44,7 +47,7 @@ EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(B)/bin/%)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-.PHONY: all lib cli examples check test-unit test-cli test-promises demo install uninstall clean
+.PHONY: all lib cli examples man check test-unit test-cli test-promises demo install uninstall clean
 all: lib $(B)/proxyproto.pc cli examples
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(B)/lib/$(SONAME) $(B)/lib/libproxyproto.so
@@ -81,10 +84,11 @@ $(B)/lib/$(SONAME) $(B)/lib/libproxyproto.so: $(SHARED_LIB)
 # Relocatable: paths under PREFIX are written relative to ${prefix}.
 PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
 PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 $(B)/proxyproto.pc: proxyproto.pc.in include/proxyproto.h Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 $(B)/bin/proxyproto: $(CLI_OBJ) $(STATIC_LIB)
 	@mkdir -p $(@D)
@@ -105,7 +109,8 @@ CAPTURES ?= tests/captures
 CHECKS := test-unit test-cli test-promises
 
 # Each concern with a folder of its own brings its targets in a fragment.
--include tests/bench/bench.mk fuzz/fuzz.mk tests/integration/integration.mk tests/dist/dist.mk
+-include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
+    tests/dist/dist.mk tools/preload/preload.mk
 
 check: all $(CHECKS)
 
@@ -122,16 +127,54 @@ test-promises: lib
 demo: all
 	@sh tools/demo.sh $(B)/bin
 
-install: all
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+# Man pages: tools/man/ with the version filled in.
+MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3
+man: $(MANPAGES)
+$(B)/man/%: tools/man/% include/proxyproto.h
+	@mkdir -p $(@D)
+	sed 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# CMake package files (tools/cmake/), relocatable like the .pc: they find
+# the prefix from where they lie, as many ".." up as CMAKEDIR is deep below
+# PREFIX (absolute paths when it is not below PREFIX).
+empty :=
+CMAKE_UP = $(subst $(empty) $(empty),/,$(patsubst %,..,$(subst /, ,$(patsubst $(PREFIX)/%,%,$(CMAKEDIR)))))
+CMAKE_PREFIX = $(if $(filter $(PREFIX)/%,$(CMAKEDIR)),$${CMAKE_CURRENT_LIST_DIR}/$(CMAKE_UP),$(PREFIX))
+CMAKE_SED = sed -e 's|@PREFIX@|$(CMAKE_PREFIX)|' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${_proxyproto_prefix}/%,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${_proxyproto_prefix}/%,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+	    -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g' -e 's|@SONAME@|$(SONAME)|g' \
+	    -e 's|@SHARED_LIB@|$(notdir $(SHARED_LIB))|g' \
+	    -e "s|@SIZEOF_VOID_P@|$$(echo __SIZEOF_POINTER__ | $(CC) -E -P -x c -)|g"
+
+# Installs the header, both libraries (the .so with its soname and
+# development links), proxyproto.pc, the CLI, the man pages and the CMake
+# package. The .pc and CMake files are written here, from the PREFIX of
+# this command. Not installed: include/single/proxyproto.h (copied by hand).
+# Keep uninstall in step: tests/dist/install.sh checks that it removes
+# exactly what install laid down.
+INSTALL_STAGE = $(B)/install-stage
+install: all $(MANPAGES)
+	@mkdir -p $(INSTALL_STAGE)
+	$(PC_SED) proxyproto.pc.in > $(INSTALL_STAGE)/proxyproto.pc
+	$(CMAKE_SED) tools/cmake/proxyprotoConfig.cmake.in > $(INSTALL_STAGE)/proxyprotoConfig.cmake
+	$(CMAKE_SED) tools/cmake/proxyprotoConfigVersion.cmake.in > $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(CMAKEDIR)
 	install -m 644 include/proxyproto.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(SHARED_LIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libproxyproto.so
-	install -m 644 $(B)/proxyproto.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 $(INSTALL_STAGE)/proxyproto.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 755 $(B)/bin/proxyproto $(DESTDIR)$(BINDIR)/
+	install -m 644 $(B)/man/proxyproto.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(B)/man/proxyproto.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(INSTALL_STAGE)/proxyprotoConfig.cmake \
+	    $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
 
+# Removes the files install laid down, and the one directory that is ours.
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/proxyproto.h \
 	      $(DESTDIR)$(LIBDIR)/libproxyproto.a \
@@ -139,7 +182,12 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libproxyproto.so \
 	      $(DESTDIR)$(PKGCONFIGDIR)/proxyproto.pc \
-	      $(DESTDIR)$(BINDIR)/proxyproto
+	      $(DESTDIR)$(BINDIR)/proxyproto \
+	      $(DESTDIR)$(MANDIR)/man1/proxyproto.1 \
+	      $(DESTDIR)$(MANDIR)/man3/proxyproto.3 \
+	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfig.cmake \
+	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfigVersion.cmake
+	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
 
 clean:
 	rm -rf $(B)

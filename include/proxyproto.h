@@ -301,6 +301,7 @@ PROXYPROTO_API int proxyproto_use_header_addresses(const proxyproto_header *hdr)
  *
  * Returns the length of the socket address (for bind/connect/sendto), or
  *   PROXYPROTO_ERR_NO_ADDRESS        hdr->has_addresses is 0.
+ *   PROXYPROTO_ERR_UNIX_PATH_TOO_LONG  a hand-made UNIX path_len over 108.
  *   PROXYPROTO_ERR_INVALID_ARGUMENT  NULL pointer or bad `which`.
  * It does not look at proxyproto_use_header_addresses(): call that first.
  */

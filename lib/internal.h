@@ -10,8 +10,11 @@
 
 /* Functions shared between the files of lib/ but not part of the API:
  * hidden from the shared library by -fvisibility=hidden, and static in a
- * PROXYPROTO_STATIC build so two vendored copies can share a program. */
-#ifdef PROXYPROTO_STATIC
+ * PROXYPROTO_STATIC build so two vendored copies can share a program
+ * (marked unused there, as PROXYPROTO_API is: some serve only the tests). */
+#if defined(PROXYPROTO_STATIC) && defined(__GNUC__)
+#define PROXYPROTO__PRIVATE static __attribute__((unused))
+#elif defined(PROXYPROTO_STATIC)
 #define PROXYPROTO__PRIVATE static
 #else
 #define PROXYPROTO__PRIVATE

@@ -1,0 +1,74 @@
+# How the library is shipped, and its checks (included by the Makefile).
+#
+#   make single-header   regenerates include/single/proxyproto.h from
+#                        include/ and lib/ (tools/amalgamate.sh); commit it.
+#                        Needed after EVERY change to lib/ or include/.
+#
+# Checks added to `make check`:
+#   test-single-header-fresh   the committed single header is what the
+#                              script writes now (else: make single-header)
+#   test-single-header         the whole Check suite, linked against the
+#                              single header instead of libproxyproto.a
+#   test-single-header-builds  C99/C11/C17, C++11/C++17, two translation
+#                              units, PROXYPROTO_STATIC copies, after
+#                              <stdio.h> ... (tests/dist/single.sh)
+#   test-version               one version everywhere (tests/dist/version.sh)
+#   test-man                   man pages lint-clean and complete
+#   test-install               install, pkg-config, CMake, uninstall
+#                              (tests/dist/install.sh)
+
+SINGLE_HEADER := include/single/proxyproto.h
+# The C++ compiler that goes with CC (CI runs the checks with gcc and clang).
+DIST_CXX ?= $(if $(findstring clang,$(CC)),$(subst clang,clang++,$(CC)),$(CXX))
+
+CHECKS += test-single-header-fresh test-single-header test-single-header-builds \
+          test-version test-man test-install
+
+.PHONY: single-header test-single-header-fresh test-single-header \
+        test-single-header-builds test-version test-man test-install
+
+single-header:
+	sh tools/amalgamate.sh -o $(SINGLE_HEADER)
+
+test-single-header-fresh:
+	@mkdir -p $(B)/dist
+	@sh tools/amalgamate.sh -o $(B)/dist/fresh-proxyproto.h
+	@if cmp -s $(SINGLE_HEADER) $(B)/dist/fresh-proxyproto.h; then \
+	    echo "ok - $(SINGLE_HEADER) is up to date with include/ and lib/"; \
+	else \
+	    diff -u $(SINGLE_HEADER) $(B)/dist/fresh-proxyproto.h | head -n 30; \
+	    echo "FAIL - $(SINGLE_HEADER) is stale: include/ or lib/ changed since it was generated."; \
+	    echo "       Run 'make single-header' and commit $(SINGLE_HEADER) with your change."; \
+	    exit 1; \
+	fi
+
+# The implementation as a user compiles it, with the project's warnings.
+$(B)/obj/dist/single_impl.o: tests/dist/single_impl.c $(SINGLE_HEADER)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The same test objects as check_proxyproto; only the library differs.
+# (Tests that reach into lib/ through internal.h find those functions in
+# the single header too: without PROXYPROTO_STATIC they are external.)
+$(B)/tests/check_proxyproto_single: $(TEST_OBJ) $(B)/obj/dist/single_impl.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
+
+test-single-header: $(B)/tests/check_proxyproto_single
+	@echo "== the Check suite against $(SINGLE_HEADER)"
+	CAPTURES=$(CAPTURES) $(B)/tests/check_proxyproto_single
+
+test-single-header-builds: $(STATIC_LIB) $(SINGLE_HEADER)
+	CC="$(CC)" CXX="$(DIST_CXX)" LDFLAGS="$(LDFLAGS)" sh tests/dist/single.sh $(B) $(STATIC_LIB)
+
+test-version: lib cli $(B)/proxyproto.pc
+	CC="$(CC)" LDFLAGS="$(LDFLAGS)" sh tests/dist/version.sh $(B) $(VERSION)
+
+test-man: man cli
+	sh tests/dist/man.sh $(B) $(VERSION) $(B)/bin/proxyproto
+
+# The scripts link what they build with LDFLAGS (SANITIZE=... needs it).
+# Everything install needs is built first, so the install run by the
+# script (a sub-make) builds nothing.
+test-install: all man
+	MAKE="$(MAKE)" CC="$(CC)" CXX="$(DIST_CXX)" LDFLAGS="$(LDFLAGS)" sh tests/dist/install.sh $(B) $(VERSION)
