@@ -1,0 +1,53 @@
+# The preload library (tools/preload/, included by the top Makefile): the
+# PROXY protocol for unmodified, dynamically linked servers, loaded with
+# LD_PRELOAD (README: "Unmodified servers: the preload library").
+#
+#   make                 also builds $(B)/lib/libproxyproto-preload.so
+#   make test-preload    (part of make check) tests/preload/run.sh: python3
+#                        http.server, nginx and a probe server behind
+#                        HAProxy and `proxyproto send`
+#
+# The library is linked in statically; preload.map exports only the libc
+# functions it intercepts. It is built without sanitizers even under
+# SANITIZE=...: a sanitized .so cannot be preloaded into programs that are
+# not (python3, nginx), so with SANITIZE the library's sources are compiled
+# a second time for it.
+
+PRELOAD_SO := $(B)/lib/libproxyproto-preload.so
+PRELOAD_PROBE := $(B)/tests/preload-probe
+PRELOAD_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
+PRELOAD_LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
+PRELOAD_ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(PRELOAD_CFLAGS)
+ifdef SANITIZE
+PRELOAD_LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/preload/%.o)
+else
+PRELOAD_LIB_OBJ := $(LIB_OBJ)
+endif
+
+.PHONY: preload test-preload
+all: $(PRELOAD_SO)
+preload: $(PRELOAD_SO)
+CHECKS += test-preload
+
+$(B)/obj/preload/preload.o: tools/preload/preload.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(B)/obj/preload/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) -fPIC -fvisibility=hidden -DPROXYPROTO_BUILDING -c $< -o $@
+
+$(PRELOAD_SO): $(B)/obj/preload/preload.o $(PRELOAD_LIB_OBJ) tools/preload/preload.map
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_CFLAGS) $(PRELOAD_LDFLAGS) -shared -Wl,-z,defs \
+	    -Wl,--version-script=tools/preload/preload.map -o $@ \
+	    $(B)/obj/preload/preload.o $(PRELOAD_LIB_OBJ) -pthread -ldl
+
+# A plain server that knows nothing of PROXY (not linked with the library):
+# prints what accept, getpeername and getsockname tell it, and echoes.
+$(PRELOAD_PROBE): tests/preload/probe.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -pthread -o $@ $<
+
+test-preload: all $(PRELOAD_PROBE)
+	timeout -k 5 300 bash tests/preload/run.sh $(B)
