@@ -47,7 +47,7 @@ EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(B)/bin/%)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-.PHONY: all lib cli examples man check test-unit test-cli test-promises demo install uninstall clean
+.PHONY: all lib cli examples man check test-unit test-cli test-promises test-readme demo install uninstall clean
 all: lib $(B)/proxyproto.pc cli examples
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(B)/lib/$(SONAME) $(B)/lib/libproxyproto.so
@@ -106,7 +106,7 @@ $(B)/tests/check_proxyproto: $(TEST_OBJ) $(STATIC_LIB)
 CAPTURES ?= tests/captures
 
 # What `make check` runs; the fragments below add their own.
-CHECKS := test-unit test-cli test-promises
+CHECKS := test-unit test-cli test-promises test-readme
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
@@ -123,6 +123,10 @@ test-cli: cli
 # The library allocates nothing and exports only proxyproto_ names.
 test-promises: lib
 	sh tests/promises.sh $(STATIC_LIB) $(SHARED_LIB)
+
+# The README's C example still compiles.
+test-readme: lib
+	sh tests/readme.sh $(CC) $(STATIC_LIB)
 
 demo: all
 	@sh tools/demo.sh $(B)/bin
