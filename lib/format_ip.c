@@ -118,33 +118,39 @@ static void zero_run(unsigned zeros, int *start, int *len)
         continue;
 }
 
+/* Groups [from, to) of ip, joined by ':'. */
+static char *put_groups(char *p, const uint8_t *ip, int from, int to)
+{
+    int i;
+
+    for (i = from; i < to; i++) {
+        if (i > from)
+            *p++ = ':';
+        p = put_hex16(p, (unsigned)ip[2 * i] << 8 | ip[2 * i + 1]);
+    }
+    return p;
+}
+
 static char *put_v6(char *p, const uint8_t *ip)
 {
-    unsigned g[8], zeros = 0;
+    unsigned zeros = 0;
     int i, start, len;
 
     if (is_v4_mapped(ip)) {
         memcpy(p, "::ffff:", 7);
         return put_v4(p + 7, ip + 12);
     }
-    for (i = 0; i < 8; i++) {
-        g[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
-        zeros |= (unsigned)(g[i] == 0) << i;
-    }
+    for (i = 0; i < 8; i++)
+        zeros |= (unsigned)((ip[2 * i] | ip[2 * i + 1]) == 0) << i;
     zero_run(zeros, &start, &len);
-    for (i = 0; i < 8;) {
-        if (i == start) {
-            *p++ = ':';
-            *p++ = ':';
-            i += len;
-            continue;
-        }
-        /* Groups are joined by ':', except right after a "::". */
-        if (i > 0 && i != start + len)
-            *p++ = ':';
-        p = put_hex16(p, g[i++]);
-    }
-    return p;
+    if (start < 0) /* no run to compress */
+        return put_groups(p, ip, 0, 8);
+    /* The groups before the run, "::", the groups after it: no ':' next
+     * to the "::". One pass per part rather than a test per group. */
+    p = put_groups(p, ip, 0, start);
+    *p++ = ':';
+    *p++ = ':';
+    return put_groups(p, ip, start + len, 8);
 }
 
 PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t *ip)

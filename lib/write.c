@@ -17,7 +17,7 @@ static int write_v2(uint8_t *out, size_t cap, const proxyproto_header *hdr)
     if ((size_t)n > cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
     area = out + proxyproto__v2_put_head(out, hdr, (size_t)n) - hdr->tlvs_len;
-    if (proxyproto__v2_set_crcs(area, hdr->tlvs_len, 0) != 0)
+    if (hdr->tlvs_len != 0 && proxyproto__v2_set_crcs(area, hdr->tlvs_len, 0) != 0)
         proxyproto__v2_set_crcs(area, hdr->tlvs_len,
                                 proxyproto_crc32c(0, out, (size_t)n));
     return n;

@@ -11,37 +11,30 @@ static int is_ip_or_unix(unsigned family)
            family == PROXYPROTO_AF_UNIX;
 }
 
+/* A hint that keeps a slow path out of the fast one (GCC and Clang). */
+#if defined(__GNUC__)
+#define W2_NOINLINE __attribute__((noinline))
+#else
+#define W2_NOINLINE
+#endif
+
 /* The header must mean what it says once parsed (SPEC.md section 3):
  *  - each of command, family, transport is one nibble on the wire;
  *  - a PROXY header of family INET/INET6/UNIX needs its address block (a
  *    receiver rejects a len shorter than the block);
  *  - with such a family and no block, any TLV would be read as the block
  *    (a LOCAL receiver skips the block when len covers it), so only an
- *    empty area (len 0) may follow. */
-static int v2_check(const proxyproto_header *hdr, size_t extra)
+ *    empty area (len 0) may follow.
+ * v2_size_of() is the last of these checks and the size; the first ones
+ * are in proxyproto__v2_size(). */
+static int v2_size_of(const proxyproto_header *hdr, size_t extra)
 {
-    if (hdr->command > 15 || hdr->family > 15 || hdr->transport > 15)
-        return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    if (hdr->tlvs == NULL && hdr->tlvs_len != 0)
-        return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    /* A receiver checks each CRC32C with only its own value zeroed: two
-     * would each depend on the other (SPEC.md section 4). */
-    if (proxyproto__v2_count_crcs(hdr->tlvs, hdr->tlvs_len) > 1)
-        return PROXYPROTO_ERR_CRC32C_TWICE;
+    size_t block, len;
+
     if (is_ip_or_unix(hdr->family) && !hdr->has_addresses &&
         (hdr->command == PROXYPROTO_CMD_PROXY || hdr->tlvs_len != 0 ||
          extra != 0))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    return 0;
-}
-
-PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t extra)
-{
-    size_t block, len;
-    int r = v2_check(hdr, extra);
-
-    if (r < 0)
-        return r;
     /* has_addresses with UNSPEC or an unknown family: no block to write. */
     block = hdr->has_addresses ? proxyproto__v2_block_len(hdr->family) : 0;
     /* Checked one by one first so that the sum cannot wrap. */
@@ -51,6 +44,29 @@ PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t
     if (len > PROXYPROTO_V2_MAX_LEN - PROXYPROTO_V2_FIXED_LEN)
         return PROXYPROTO_ERR_HEADER_TOO_LONG;
     return (int)(PROXYPROTO_V2_FIXED_LEN + len);
+}
+
+/* A receiver checks each CRC32C with only its own value zeroed: two would
+ * each depend on the other (SPEC.md section 4). Counting them takes a
+ * call, kept out of line so that a header without TLVs, the usual one,
+ * needs no stack frame. */
+W2_NOINLINE static int v2_size_with_tlvs(const proxyproto_header *hdr,
+                                         size_t extra)
+{
+    if (proxyproto__v2_count_crcs(hdr->tlvs, hdr->tlvs_len) > 1)
+        return PROXYPROTO_ERR_CRC32C_TWICE;
+    return v2_size_of(hdr, extra);
+}
+
+PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t extra)
+{
+    if (hdr->command > 15 || hdr->family > 15 || hdr->transport > 15)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (hdr->tlvs == NULL && hdr->tlvs_len != 0)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (hdr->tlvs_len != 0)
+        return v2_size_with_tlvs(hdr, extra);
+    return v2_size_of(hdr, extra);
 }
 
 /* A UNIX address is 108 raw bytes (SPEC.md section 3). addr->path points
@@ -91,6 +107,16 @@ static uint8_t *put_block(uint8_t *p, const proxyproto_header *hdr)
     }
 }
 
+/* hdr->tlvs verbatim at p; returns the offset after them. Out of line:
+ * the memcpy() call needs a stack frame, which headers without TLVs, the
+ * usual ones, then do without. */
+W2_NOINLINE static size_t put_tlvs(uint8_t *out, uint8_t *p,
+                                   const proxyproto_header *hdr)
+{
+    memcpy(p, hdr->tlvs, hdr->tlvs_len);
+    return (size_t)(p - out) + hdr->tlvs_len;
+}
+
 PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total)
 {
@@ -103,36 +129,55 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
     if (hdr->has_addresses)
         p = put_block(p, hdr);
     if (hdr->tlvs_len != 0)
-        memcpy(p, hdr->tlvs, hdr->tlvs_len);
-    return (size_t)(p - out) + hdr->tlvs_len;
+        return put_tlvs(out, p, hdr);
+    return (size_t)(p - out);
 }
 
-/* Same framing as the parser (SPEC.md section 4), through the iterator:
- * a CRC32C TLV whose length is not 4 is left alone. */
+/* The next well-formed (length 4) top-level CRC32C TLV of p[0..end), with
+ * the framing of proxyproto_tlv_next() (SPEC.md section 4): the walk stops
+ * at the first TLV that does not fit. Returns its value, or NULL. A loop
+ * of its own rather than the public iterator: writers call this for every
+ * header, and most have no TLVs at all. */
+static const uint8_t *next_crc(const uint8_t *p, const uint8_t *end)
+{
+    while (end - p >= 3) {
+        size_t len = proxyproto__get16(p + 1);
+
+        if (len > (size_t)(end - p) - 3)
+            break;
+        if (p[0] == PROXYPROTO_TLV_CRC32C && len == 4)
+            return p + 3;
+        p += 3 + len;
+    }
+    return NULL;
+}
+
+/* A CRC32C TLV whose length is not 4 is left alone. A NULL area holds
+ * nothing, whatever len says (as for the iterator). */
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
 {
-    proxyproto_tlv_iter it;
-    proxyproto_tlv t;
+    const uint8_t *v, *end;
     unsigned n = 0;
 
-    proxyproto_tlv_iter_init(&it, area, len);
-    while (proxyproto_tlv_next(&it, &t))
-        n += t.type == PROXYPROTO_TLV_CRC32C && t.len == 4;
+    if (area == NULL)
+        return 0;
+    end = area + len;
+    for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end))
+        n++;
     return n;
 }
 
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc)
 {
-    proxyproto_tlv_iter it;
-    proxyproto_tlv t;
+    const uint8_t *v, *end;
     unsigned n = 0;
 
-    proxyproto_tlv_iter_init(&it, area, len);
-    while (proxyproto_tlv_next(&it, &t)) {
-        if (t.type == PROXYPROTO_TLV_CRC32C && t.len == 4) {
-            proxyproto__put32(area + (t.value - area), crc);
-            n++;
-        }
+    if (area == NULL)
+        return 0;
+    end = area + len;
+    for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end)) {
+        proxyproto__put32(area + (v - area), crc);
+        n++;
     }
     return n;
 }

@@ -3039,33 +3039,39 @@ static void zero_run(unsigned zeros, int *start, int *len)
         continue;
 }
 
+/* Groups [from, to) of ip, joined by ':'. */
+static char *put_groups(char *p, const uint8_t *ip, int from, int to)
+{
+    int i;
+
+    for (i = from; i < to; i++) {
+        if (i > from)
+            *p++ = ':';
+        p = put_hex16(p, (unsigned)ip[2 * i] << 8 | ip[2 * i + 1]);
+    }
+    return p;
+}
+
 static char *put_v6(char *p, const uint8_t *ip)
 {
-    unsigned g[8], zeros = 0;
+    unsigned zeros = 0;
     int i, start, len;
 
     if (is_v4_mapped(ip)) {
         memcpy(p, "::ffff:", 7);
         return put_v4(p + 7, ip + 12);
     }
-    for (i = 0; i < 8; i++) {
-        g[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
-        zeros |= (unsigned)(g[i] == 0) << i;
-    }
+    for (i = 0; i < 8; i++)
+        zeros |= (unsigned)((ip[2 * i] | ip[2 * i + 1]) == 0) << i;
     zero_run(zeros, &start, &len);
-    for (i = 0; i < 8;) {
-        if (i == start) {
-            *p++ = ':';
-            *p++ = ':';
-            i += len;
-            continue;
-        }
-        /* Groups are joined by ':', except right after a "::". */
-        if (i > 0 && i != start + len)
-            *p++ = ':';
-        p = put_hex16(p, g[i++]);
-    }
-    return p;
+    if (start < 0) /* no run to compress */
+        return put_groups(p, ip, 0, 8);
+    /* The groups before the run, "::", the groups after it: no ':' next
+     * to the "::". One pass per part rather than a test per group. */
+    p = put_groups(p, ip, 0, start);
+    *p++ = ':';
+    *p++ = ':';
+    return put_groups(p, ip, start + len, 8);
 }
 
 PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t *ip)
@@ -3285,6 +3291,16 @@ static uint8_t *put_block(uint8_t *p, const proxyproto_header *hdr)
     }
 }
 
+/* hdr->tlvs verbatim at p; returns the offset after them. Out of line:
+ * the memcpy() call needs a stack frame, which headers without TLVs, the
+ * usual ones, then do without. */
+W2_NOINLINE static size_t put_tlvs(uint8_t *out, uint8_t *p,
+                                   const proxyproto_header *hdr)
+{
+    memcpy(p, hdr->tlvs, hdr->tlvs_len);
+    return (size_t)(p - out) + hdr->tlvs_len;
+}
+
 PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total)
 {
@@ -3296,10 +3312,9 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
     proxyproto__put16(out + 14, (unsigned)(total - PROXYPROTO_V2_FIXED_LEN));
     if (hdr->has_addresses)
         p = put_block(p, hdr);
-    if (hdr->tlvs_len == 0)
-        return (size_t)(p - out); /* no call: no stack frame */
-    memcpy(p, hdr->tlvs, hdr->tlvs_len);
-    return (size_t)(p - out) + hdr->tlvs_len;
+    if (hdr->tlvs_len != 0)
+        return put_tlvs(out, p, hdr);
+    return (size_t)(p - out);
 }
 
 /* The next well-formed (length 4) top-level CRC32C TLV of p[0..end), with
@@ -3325,11 +3340,12 @@ static const uint8_t *next_crc(const uint8_t *p, const uint8_t *end)
  * nothing, whatever len says (as for the iterator). */
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
 {
-    const uint8_t *v, *end = area + len;
+    const uint8_t *v, *end;
     unsigned n = 0;
 
     if (area == NULL)
         return 0;
+    end = area + len;
     for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end))
         n++;
     return n;
@@ -3337,11 +3353,12 @@ PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size
 
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc)
 {
-    const uint8_t *v, *end = area + len;
+    const uint8_t *v, *end;
     unsigned n = 0;
 
     if (area == NULL)
         return 0;
+    end = area + len;
     for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end)) {
         proxyproto__put32(area + (v - area), crc);
         n++;
