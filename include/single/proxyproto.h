@@ -847,13 +847,12 @@ PROXYPROTO_API const char *proxyproto_version(void)
 #define PROXYPROTO__V2_SIG_LEN 12
 
 /* Address block size per v2 family (SPEC.md section 3); 0 for UNSPEC and
- * for unknown families. */
+ * for unknown families. A table: one load on every header. */
 static inline size_t proxyproto__v2_block_len(unsigned family)
 {
-    return family == PROXYPROTO_AF_INET    ? 12
-           : family == PROXYPROTO_AF_INET6 ? 36
-           : family == PROXYPROTO_AF_UNIX  ? 216
-                                           : 0;
+    static const uint8_t len[16] = {0, 12, 36, 216};
+
+    return len[family & 0xF];
 }
 
 static inline uint16_t proxyproto__get16(const uint8_t *p)
@@ -2411,10 +2410,6 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8
 
 #include <string.h>
 
-/* proxyproto__v2_block_len() as a table over the family nibble: one load
- * instead of a chain of compares on every header. */
-static const uint8_t v2_block_len[16] = {0, 12, 36, 216};
-
 /* A hint that keeps a slow path out of the fast one (GCC and Clang). */
 #if defined(__GNUC__)
 #define V2_NOINLINE __attribute__((noinline))
@@ -2454,7 +2449,7 @@ static int check_fixed(const uint8_t *buf, size_t n)
         return PROXYPROTO_ERR_V2_BAD_FAMILY;
     if ((buf[13] & 0xF) > PROXYPROTO_TRANSPORT_DGRAM)
         return PROXYPROTO_ERR_V2_BAD_TRANSPORT;
-    if (n >= 16 && proxyproto__get16(buf + 14) < v2_block_len[family])
+    if (n >= 16 && proxyproto__get16(buf + 14) < proxyproto__v2_block_len(family))
         return PROXYPROTO_ERR_V2_ADDRESS_TRUNCATED;
     return 0;
 }
@@ -2464,7 +2459,7 @@ static int check_fixed(const uint8_t *buf, size_t n)
 static size_t shortest_total(const uint8_t *buf, size_t n)
 {
     if (n > 13 && (buf[12] & 0xF) == PROXYPROTO_CMD_PROXY)
-        return PROXYPROTO_V2_FIXED_LEN + v2_block_len[buf[13] >> 4];
+        return PROXYPROTO_V2_FIXED_LEN + proxyproto__v2_block_len(buf[13] >> 4u);
     return PROXYPROTO_V2_FIXED_LEN;
 }
 
@@ -2524,7 +2519,7 @@ V2_NOINLINE static int read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
  * returns total or an error. */
 static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
 {
-    size_t block = v2_block_len[hdr->family];
+    size_t block = proxyproto__v2_block_len(hdr->family);
 
     /* LOCAL with an unknown family, or a len short of the block: the whole
      * len is skipped and there are no TLVs (SPEC.md 3). */
