@@ -55,7 +55,7 @@ cli: $(B)/bin/proxyproto
 examples: $(EXAMPLES)
 
 # Headers are few: every object depends on all of them.
-HEADERS := include/proxyproto.h $(wildcard lib/*.h tools/*.h tests/*.h)
+HEADERS := include/proxyproto.h $(wildcard lib/*.h tools/*.h tests/*.h examples/*.h)
 
 $(B)/obj/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(@D)

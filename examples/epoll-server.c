@@ -43,32 +43,19 @@
  *  - Linux only (epoll, accept4). Stop with SIGINT/SIGTERM: every
  *    connection is closed and freed, and counters are printed on stderr. */
 #define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, SOCK_CLOEXEC */
-#include <proxyproto.h>
-
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
-
 #define PROG "epoll-server"
 #define DEFAULT_LISTEN "127.0.0.1:8082"
-#define MAX_TRUSTED 64
+#include "example_common.h"
+
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+
 #define BUF_SIZE 4096           /* the header, then the request's head */
 #define REQUEST_TIMEOUT_MS 10000
 #define LINGER_MS 1000
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 64         /* per wake-up: existing clients get a turn */
-#define ADDR_STRLEN (PROXYPROTO_IP_STRLEN + 128)
 #define RESP_MAX (ADDR_STRLEN + 160)
 
 enum state { READ_HEADER, READ_REQUEST, WRITE_RESPONSE, DRAIN };
@@ -89,15 +76,7 @@ struct conn {
     unsigned char buf[BUF_SIZE];
 };
 
-static struct {
-    struct sockaddr_storage listen;
-    socklen_t listen_len;
-    proxyproto_cidr trusted[MAX_TRUSTED];
-    proxyproto_policy policy;
-    int header_timeout_ms;
-    int max_conns;
-    int quiet;
-} cfg;
+static struct ex_config cfg;
 
 static struct {
     int ep, lfd;
@@ -108,8 +87,6 @@ static struct {
     unsigned long long accepted, conns, rejects, served;
 } S;
 
-static volatile sig_atomic_t stop;
-
 static void usage(FILE *out)
 {
     fputs("Usage: " PROG " [options]\n"
@@ -117,158 +94,34 @@ static void usage(FILE *out)
           "Event-driven (epoll) HTTP server behind a PROXY protocol (v1/v2)\n"
           "load balancer: answers every request with 'IP = CLIENT_IP:PORT'.\n"
           "Logs one line per connection on stdout:\n"
-          "  conn client=IP:PORT server=IP:PORT proxy=v1|v2|none "
-          "cmd=PROXY|LOCAL|UNKNOWN\n"
-          "       [alpn=..] [authority=..] [tls=..] [cipher=..] [cn=..] "
-          "[unique_id=..]\n"
-          "  reject peer=IP:PORT error=PROXYPROTO_ERR_... msg=\"...\"\n"
+          EX_HELP_LOG_LINES
           "\n"
           "  --listen ADDR:PORT    127.0.0.1:8082 or [::1]:8082 (default "
           DEFAULT_LISTEN ");\n"
-          "                        port 0 picks a free port (printed on stderr)\n"
-          "  --trusted CIDR        a load balancer's address or network, e.g.\n"
-          "                        10.0.0.0/8 or 2001:db8::/32; repeatable\n"
-          "                        (default 127.0.0.0/8 and ::1: loopback only).\n"
+          EX_HELP_LISTEN_PORT0
+          EX_HELP_TRUSTED
           "                        Other peers are closed.\n"
-          "  --header-timeout MS   time allowed for the PROXY header (default 3000)\n"
+          EX_HELP_HEADER_TIMEOUT
           "  --max-conns N         concurrent connections (default 10000); more\n"
           "                        wait in the kernel's backlog\n"
           "  --quiet               no per-connection log (for benchmarks)\n"
-          "  --allow-untrusted     SECURITY WARNING: serve peers outside --trusted\n"
-          "                        too, without a header, as their own socket\n"
-          "                        address (proxy=none); a PROXY header they send is\n"
-          "                        payload, never believed. Anyone who can reach\n"
-          "                        the port then bypasses the load balancer: only\n"
-          "                        for a listener that takes direct connections\n"
-          "                        on purpose.\n"
-          "  --help                this text\n",
+          EX_HELP_ALLOW_UNTRUSTED
+          EX_HELP_HELP,
           out);
 }
 
-static long long now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* ---- addresses and log lines --------------------------------------------- */
-
-/* "127.0.0.1:8082" or "[::1]:8082". Returns 0 or -1. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss,
-                        socklen_t *len)
-{
-    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-    const char *sep = s[0] == '[' ? strchr(s, ']') : strrchr(s, ':');
-    const char *port;
-    char host[64], *end;
-    size_t n;
-    long p;
-
-    if (sep == NULL || (s[0] == '[' && sep[1] != ':'))
-        return -1;
-    port = s[0] == '[' ? sep + 2 : sep + 1;
-    if (s[0] == '[')
-        s++;
-    n = (size_t)(sep - s);
-    if (n >= sizeof host || *port < '0' || *port > '9')
-        return -1;
-    memcpy(host, s, n);
-    host[n] = '\0';
-    p = strtol(port, &end, 10);
-    if (*end != '\0' || p > 65535)
-        return -1;
-    memset(ss, 0, sizeof *ss);
-    if (sep[0] == ':' && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)p);
-        *len = sizeof *in4;
-    } else if (sep[0] == ']' && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)p);
-        *len = sizeof *in6;
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-/* "IP:PORT" ("[IP]:PORT" for IPv6 when brackets) or "unix:PATH". */
-static void format_addr(char *out, size_t cap,
-                        const struct sockaddr_storage *ss, int brackets)
-{
-    char ip[PROXYPROTO_IP_STRLEN];
-
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET,
-                             (const uint8_t *)&a->sin_addr);
-        snprintf(out, cap, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET6,
-                             a->sin6_addr.s6_addr);
-        snprintf(out, cap, brackets ? "[%s]:%u" : "%s:%u", ip,
-                 (unsigned)ntohs(a->sin6_port));
-    } else if (ss->ss_family == AF_UNIX) {
-        const struct sockaddr_un *a = (const struct sockaddr_un *)ss;
-        const char *p = a->sun_path;
-        int abstract = p[0] == '\0'; /* Linux abstract name: "@name" */
-        size_t max = sizeof a->sun_path - (size_t)abstract;
-        snprintf(out, cap, "unix:%s%.*s", abstract ? "@" : "",
-                 (int)strnlen(p + abstract, max), p + abstract);
-    } else {
-        snprintf(out, cap, "?");
-    }
-}
-
-/* msg="..." text: '"' and '\' escaped with a backslash. */
-static void put_quoted(FILE *out, const char *s)
-{
-    for (; *s != '\0'; s++) {
-        if (*s == '"' || *s == '\\')
-            putc('\\', out);
-        putc(*s, out);
-    }
-}
+/* ---- log lines ----------------------------------------------------------- */
 
 /* reject peer=IP:PORT error=NAME msg="MESSAGE" */
 static void log_reject(const struct sockaddr_storage *peer, int code)
 {
-    char addr[ADDR_STRLEN];
     int err = errno; /* of the failed call, for PROXYPROTO_ERR_SYSTEM */
 
     if (cfg.quiet)
         return;
-    format_addr(addr, sizeof addr, peer, 1);
-    printf("reject peer=%s error=%s msg=\"", addr, proxyproto_error_name(code));
-    put_quoted(stdout, proxyproto_strerror(code));
-    if (code == PROXYPROTO_ERR_SYSTEM) {
-        fputs(": ", stdout);
-        put_quoted(stdout, strerror(err));
-    }
-    fputs("\"\n", stdout);
+    ex_put_reject(peer, code,
+                  code == PROXYPROTO_ERR_SYSTEM ? strerror(err) : NULL);
     fflush(stdout); /* a slow reader of stdout slows the loop: --quiet */
-}
-
-/* " key=value" for the first TLV of `type` in area[0..len), if any. */
-static void put_tlv(const char *key, const uint8_t *area, size_t len,
-                    uint8_t type)
-{
-    proxyproto_tlv t;
-    size_t i;
-
-    if (proxyproto_tlv_find(area, len, type, &t) != 0)
-        return;
-    printf(" %s=", key);
-    for (i = 0; i < t.len; i++) {
-        if (t.value[i] > 0x20 && t.value[i] < 0x7F && t.value[i] != '\\')
-            putchar(t.value[i]);
-        else
-            printf("\\x%02x", t.value[i]);
-    }
 }
 
 /* conn client=IP:PORT server=IP:PORT proxy=V cmd=C [TLVs]; h NULL: none. */
@@ -276,30 +129,9 @@ static void log_conn(const proxyproto_header *h,
                      const struct sockaddr_storage *client,
                      const struct sockaddr_storage *server)
 {
-    char c[ADDR_STRLEN], s[ADDR_STRLEN];
-    const char *cmd = h != NULL && h->command == PROXYPROTO_CMD_LOCAL ? "LOCAL"
-                      : h != NULL && proxyproto_use_header_addresses(h)
-                          ? "PROXY"
-                          : "UNKNOWN";
-    proxyproto_ssl ssl;
-
     if (cfg.quiet)
         return;
-    format_addr(c, sizeof c, client, 1);
-    format_addr(s, sizeof s, server, 1);
-    printf("conn client=%s server=%s proxy=%s cmd=%s", c, s,
-           h == NULL ? "none" : h->version == 1 ? "v1" : "v2", cmd);
-    if (h != NULL && h->tlvs_len > 0) {
-        put_tlv("alpn", h->tlvs, h->tlvs_len, PROXYPROTO_TLV_ALPN);
-        put_tlv("authority", h->tlvs, h->tlvs_len, PROXYPROTO_TLV_AUTHORITY);
-        if (proxyproto_ssl_get(h, &ssl) == 0) {
-            put_tlv("tls", ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_VERSION);
-            put_tlv("cipher", ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CIPHER);
-            put_tlv("cn", ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CN);
-        }
-        put_tlv("unique_id", h->tlvs, h->tlvs_len, PROXYPROTO_TLV_UNIQUE_ID);
-    }
-    putchar('\n');
+    ex_put_conn(h, client, server);
     fflush(stdout); /* a slow reader of stdout slows the loop: --quiet */
 }
 
@@ -431,8 +263,7 @@ static void write_response(struct conn *c, long long now)
 
 static void start_response(struct conn *c, long long now, int ok)
 {
-    static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0"
-                              "\r\nConnection: close\r\n\r\n";
+    static const char bad[] = EX_HTTP_400;
 
     if (!ok) {
         memcpy(c->resp, bad, sizeof bad - 1);
@@ -441,19 +272,6 @@ static void start_response(struct conn *c, long long now, int ok)
     c->state = WRITE_RESPONSE;
     c->len = 0;
     write_response(c, now);
-}
-
-/* Is there an empty line (end of the request's head) in buf[from..len)? */
-static int head_complete(const unsigned char *buf, size_t from, size_t len)
-{
-    size_t i;
-
-    for (i = from; i + 1 < len; i++)
-        if (buf[i] == '\n' && (buf[i + 1] == '\n' ||
-                               (buf[i + 1] == '\r' && i + 2 < len &&
-                                buf[i + 2] == '\n')))
-            return 1;
-    return 0;
 }
 
 static void read_request(struct conn *c, long long now)
@@ -471,7 +289,7 @@ static void read_request(struct conn *c, long long now)
             return;
         }
         c->len += (size_t)n;
-        if (head_complete(c->buf, from, c->len)) {
+        if (ex_head_complete(c->buf, from, c->len)) {
             start_response(c, now, 1);
             return;
         }
@@ -484,8 +302,7 @@ static void header_done(struct conn *c, const proxyproto_header *h,
                         long long now)
 {
     struct sockaddr_storage client, server;
-    char addr[ADDR_STRLEN], body[ADDR_STRLEN + 8];
-    int rc = proxyproto_resolve_peer(c->fd, &c->peer, h, &client, &server), body_len;
+    int rc = proxyproto_resolve_peer(c->fd, &c->peer, h, &client, &server);
 
     if (rc != 0) {
         log_reject(&c->peer, rc);
@@ -497,15 +314,7 @@ static void header_done(struct conn *c, const proxyproto_header *h,
     S.conns++;
     /* The answer is ready now: the buffer holding the header (h points in
      * it) can take the request. */
-    format_addr(addr, sizeof addr, &client, 0);
-    body_len = snprintf(body, sizeof body, "IP = %s", addr);
-    c->resp_len = (size_t)snprintf(c->resp, sizeof c->resp,
-                                   "HTTP/1.1 200 OK\r\n"
-                                   "Content-Type: text/plain\r\n"
-                                   "Content-Length: %d\r\n"
-                                   "Connection: close\r\n"
-                                   "\r\n%s",
-                                   body_len, body);
+    c->resp_len = (size_t)ex_http_ok(c->resp, sizeof c->resp, &client);
     c->state = READ_REQUEST;
     c->len = 0;
     timer_set(c, T_REQUEST, now);
@@ -628,72 +437,6 @@ static void update_accepting(long long now)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static int bad_option(const char *opt, const char *value)
-{
-    fprintf(stderr, PROG ": bad %s%s%s\nTry '" PROG " --help'.\n", opt,
-            value ? " " : "", value ? value : "");
-    return 2;
-}
-
-/* Returns -1 to go on, or an exit code. */
-static int parse_args(int argc, char **argv)
-{
-    size_t n = 0;
-    char *end;
-    int i;
-
-    parse_listen(DEFAULT_LISTEN, &cfg.listen, &cfg.listen_len);
-    cfg.header_timeout_ms = 3000;
-    cfg.max_conns = 10000;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long num = v ? strtol(v, &end, 10) : -1;
-        int num_ok = v && *v >= '0' && *v <= '9' && *end == '\0';
-
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--quiet") == 0) {
-            cfg.quiet = 1;
-            continue;
-        } else if (strcmp(a, "--allow-untrusted") == 0) {
-            cfg.policy.flags |= PROXYPROTO_POLICY_ALLOW_UNTRUSTED;
-            continue;
-        } else if (strcmp(a, "--listen") == 0 && v) {
-            if (parse_listen(v, &cfg.listen, &cfg.listen_len) != 0)
-                return bad_option(a, v);
-        } else if (strcmp(a, "--trusted") == 0 && v) {
-            if (n == MAX_TRUSTED ||
-                proxyproto_cidr_parse(&cfg.trusted[n++], v) != 0)
-                return bad_option(a, v);
-        } else if (strcmp(a, "--header-timeout") == 0 && v) {
-            if (!num_ok || num < 1 || num > 3600000)
-                return bad_option(a, v);
-            cfg.header_timeout_ms = (int)num;
-        } else if (strcmp(a, "--max-conns") == 0 && v) {
-            if (!num_ok || num < 1 || num > 1000000)
-                return bad_option(a, v);
-            cfg.max_conns = (int)num;
-        } else {
-            return bad_option("option", a);
-        }
-        i++; /* the value */
-    }
-    if (n == 0) { /* loopback only */
-        proxyproto_cidr_parse(&cfg.trusted[n++], "127.0.0.0/8");
-        proxyproto_cidr_parse(&cfg.trusted[n++], "::1");
-    }
-    cfg.policy.trusted = cfg.trusted;
-    cfg.policy.n_trusted = n;
-    return -1;
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
 /* Room for --max-conns descriptors (and a few more), if the hard limit
  * allows; otherwise --max-conns is lowered to fit. */
 static void fit_fd_limit(void)
@@ -719,7 +462,6 @@ static int open_listener(void)
     struct sockaddr_storage bound;
     socklen_t len = sizeof bound;
     struct epoll_event ev;
-    char addr[ADDR_STRLEN];
     int one = 1;
 
     S.lfd = socket(cfg.listen.ss_family,
@@ -736,25 +478,20 @@ static int open_listener(void)
         epoll_ctl(S.ep, EPOLL_CTL_ADD, S.lfd, &ev) != 0)
         return -1;
     S.accepting = 1;
-    format_addr(addr, sizeof addr, &bound, 1);
-    fprintf(stderr, PROG ": listening on %s\n", addr);
+    ex_log_listening(&bound);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     struct epoll_event events[MAX_EVENTS];
-    struct sigaction sa;
-    int t, rc = parse_args(argc, argv);
+    int t, rc = ex_parse_args(argc, argv, &cfg, EX_OPT_STREAM | EX_OPT_QUIET,
+                              10000, 1000000);
 
     if (rc >= 0)
         return rc;
     fit_fd_limit();
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    ex_catch_signals(); /* epoll_wait returns EINTR */
     S.timers[T_HEADER].ms = cfg.header_timeout_ms;
     S.timers[T_REQUEST].ms = REQUEST_TIMEOUT_MS;
     S.timers[T_LINGER].ms = LINGER_MS;

@@ -41,7 +41,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 # Port 0: the server picks a free port and prints it; wait for it (5 s at most).
-"$bin/http-server" --listen 127.0.0.1:0 2>"$tmp/log" &
+: >"$tmp/log" # exists before the server starts, so the first read finds it
+"$bin/http-server" --listen 127.0.0.1:0 2>>"$tmp/log" &
 server=$!
 port=
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 \
