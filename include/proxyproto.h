@@ -437,7 +437,9 @@ PROXYPROTO_API int proxyproto_header_from_sockaddrs(proxyproto_header *hdr,
  *
  * v1: family INET or INET6 with has_addresses writes TCP4 / TCP6 (transport
  *     must be STREAM or UNSPEC); family UNSPEC writes "PROXY UNKNOWN\r\n".
- *     Anything else: PROXYPROTO_ERR_V1_CANNOT_ENCODE.
+ *     Anything else -- another family, a LOCAL command with an address, a
+ *     command above 1, or TLVs (v1 has none) -- is
+ *     PROXYPROTO_ERR_V1_CANNOT_ENCODE.
  * v2: command, family and transport as given (each 0-15); the address block
  *     when has_addresses; then hdr->tlvs verbatim, with the value of every
  *     well-formed CRC32C TLV in it recomputed over the finished header
