@@ -9,6 +9,6 @@ fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config check clang libclang-rt-14-dev valgrind \
-    cmake groff-base \
+    cmake groff-base python3 \
     haproxy nginx libnginx-mod-stream curl socat openssl >/dev/null
 echo "install-deps: done"
