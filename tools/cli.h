@@ -146,6 +146,7 @@ typedef struct cli_encode_req {
     int local;        /* v2 LOCAL command */
     int udp;          /* DGRAM transport */
     int hex;          /* output as hex text */
+    int raw_only;     /* the command writes raw bytes: --hex is refused */
     int have_src, have_dst;
     cli_endpoint src, dst;
     int crc32c;       /* CRC32C TLV first */
@@ -171,5 +172,12 @@ int cli_encode_check(const cli_encode_req *r);
 /* Builds the header into out[0..cap). Returns its length or a negative
  * PROXYPROTO_ERR_* code. */
 int cli_build(const cli_encode_req *req, uint8_t *out, size_t cap);
+
+/* What encode and send share: *r zeroed with the defaults, argv[1..argc)
+ * parsed as encode's options, checked, and the header built into
+ * out[0..cap). Returns -1 with *len set, or an exit code (reported). */
+int cli_encode_header(cli_encode_req *r, const char *cmd, int raw_only,
+                      int argc, char **argv, uint8_t *out, size_t cap,
+                      size_t *len);
 
 #endif /* PROXYPROTO_CLI_H */

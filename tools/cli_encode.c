@@ -66,22 +66,9 @@ int cli_encode(int argc, char **argv)
 {
     static uint8_t out[PROXYPROTO_V2_MAX_LEN]; /* the longest header */
     cli_encode_req req;
+    size_t len;
     int rc;
 
-    memset(&req, 0, sizeof req);
-    req.cmd = ENC;
-    req.version = 2;
-    req.ssl_client = PROXYPROTO_SSL_CLIENT_SSL;
-    rc = cli_encode_options(&req, argc, argv);
-    if (rc >= 0)
-        return rc;
-    rc = cli_encode_check(&req);
-    if (rc != 0)
-        return rc;
-    rc = cli_build(&req, out, sizeof out);
-    if (rc < 0) {
-        fprintf(stderr, CLI_NAME " " ENC ": %s\n", proxyproto_strerror(rc));
-        return CLI_EXIT_INVALID;
-    }
-    return output(&req, out, (size_t)rc);
+    rc = cli_encode_header(&req, ENC, 0, argc, argv, out, sizeof out, &len);
+    return rc >= 0 ? rc : output(&req, out, len);
 }

@@ -297,6 +297,8 @@ int cli_encode_options(cli_encode_req *r, int argc, char **argv)
 
 int cli_encode_check(const cli_encode_req *r)
 {
+    if (r->raw_only && r->hex)
+        return cli_usage_error(r->cmd, "--hex: %s writes the header raw", r->cmd);
     if (r->have_src != r->have_dst)
         return cli_usage_error(r->cmd, "give both --src and --dst, or neither");
     if (r->have_src && r->src.family != r->dst.family)
@@ -311,4 +313,30 @@ int cli_encode_check(const cli_encode_req *r)
     if (r->tlv_options)
         return cli_usage_error(r->cmd, "TLV options need v2 (v1 has no TLVs)");
     return 0;
+}
+
+int cli_encode_header(cli_encode_req *r, const char *cmd, int raw_only,
+                      int argc, char **argv, uint8_t *out, size_t cap,
+                      size_t *len)
+{
+    int rc;
+
+    memset(r, 0, sizeof *r);
+    r->cmd = cmd;
+    r->raw_only = raw_only;
+    r->version = 2;
+    r->ssl_client = PROXYPROTO_SSL_CLIENT_SSL;
+    rc = cli_encode_options(r, argc, argv);
+    if (rc >= 0)
+        return rc;
+    rc = cli_encode_check(r);
+    if (rc != 0)
+        return rc;
+    rc = cli_build(r, out, cap);
+    if (rc < 0) {
+        fprintf(stderr, CLI_NAME " %s: %s\n", cmd, proxyproto_strerror(rc));
+        return CLI_EXIT_INVALID;
+    }
+    *len = (size_t)rc;
+    return -1;
 }

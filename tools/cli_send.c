@@ -52,14 +52,6 @@ void cli_send_usage(FILE *out)
           out);
 }
 
-/* encode's rules, and send writes the header raw. */
-static int check_options(const cli_encode_req *r)
-{
-    if (r->hex)
-        return cli_usage_error(SEND, "--hex: send writes the header raw");
-    return cli_encode_check(r);
-}
-
 static int net_error(const char *what)
 {
     fprintf(stderr, CLI_NAME " " SEND ": %s: %s\n", what, strerror(errno));
@@ -297,6 +289,7 @@ int cli_send(int argc, char **argv)
     cli_encode_req req;
     const char *why;
     uint64_t ms = DEFAULT_TIMEOUT_MS;
+    size_t len;
     int i, n, rc;
 
     for (i = 1; i < argc; i++)
@@ -324,21 +317,9 @@ int cli_send(int argc, char **argv)
             argv[1 + n++] = argv[i];
     }
     argv[1] = argv[0];
-    memset(&req, 0, sizeof req);
-    req.cmd = SEND;
-    req.version = 2;
-    req.ssl_client = PROXYPROTO_SSL_CLIENT_SSL;
-    rc = cli_encode_options(&req, n, argv + 1);
+    rc = cli_encode_header(&req, SEND, 1, n, argv + 1, hdr, sizeof hdr, &len);
     if (rc >= 0)
         return rc;
-    rc = check_options(&req);
-    if (rc != 0)
-        return rc;
-    rc = cli_build(&req, hdr, sizeof hdr);
-    if (rc < 0) {
-        fprintf(stderr, CLI_NAME " " SEND ": %s\n", proxyproto_strerror(rc));
-        return CLI_EXIT_INVALID;
-    }
-    return req.udp ? send_datagram(&to, hdr, (size_t)rc, (int)ms)
-                   : send_stream(&to, hdr, (size_t)rc, (int)ms);
+    return req.udp ? send_datagram(&to, hdr, len, (int)ms)
+                   : send_stream(&to, hdr, len, (int)ms);
 }
