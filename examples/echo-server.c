@@ -7,8 +7,8 @@
  *   conn client=127.0.0.1:50312 server=127.0.0.1:8081 proxy=v2 cmd=LOCAL
  *   reject peer=127.0.0.1:50320 error=PROXYPROTO_ERR_TIMEOUT msg="..."
  *
- * client= and server= are the addresses to use (proxyproto_resolve(): the
- * header's for PROXY, the socket's own for LOCAL and UNKNOWN); proxy= is the
+ * client= and server= are the addresses to use (proxyproto_conn_client():
+ * the header's for PROXY, the socket's own for LOCAL and UNKNOWN); proxy= is the
  * header's version, or none for an untrusted peer let through by
  * --allow-untrusted (then cmd=UNKNOWN: the socket's addresses); cmd=UNKNOWN
  * also for a v1 UNKNOWN line and a v2 PROXY without usable addresses. After
@@ -19,7 +19,10 @@
  * a '"' or '\' is escaped with a backslash.
  *
  * Blocking sockets, one detached thread per connection (at most
- * --max-conns); the header read and every later wait are bounded. */
+ * --max-conns). The header is read in the connection's own thread
+ * (proxyproto_conn_wait(), within --header-timeout for the whole header),
+ * so a slow client never holds up the accept loop; every later wait is
+ * bounded too. Lines marked PP exist for the PROXY protocol only. */
 #define _POSIX_C_SOURCE 200809L
 #define PROG "echo-server"
 #define DEFAULT_LISTEN "127.0.0.1:8081"
@@ -53,33 +56,6 @@ static void usage(FILE *out)
           EX_HELP_ALLOW_UNTRUSTED
           EX_HELP_HELP,
           out);
-}
-
-/* ---- log lines ----------------------------------------------------------- */
-
-/* reject peer=IP:PORT error=NAME msg="MESSAGE" */
-static void log_reject(const struct sockaddr_storage *peer, int code)
-{
-    char why[128];
-    int err = errno; /* of the failed call, for PROXYPROTO_ERR_SYSTEM */
-    int sys = code == PROXYPROTO_ERR_SYSTEM &&
-              strerror_r(err, why, sizeof why) == 0;
-
-    flockfile(stdout); /* the line stays whole among threads */
-    ex_put_reject(peer, code, sys ? why : NULL);
-    fflush(stdout);
-    funlockfile(stdout);
-}
-
-/* conn client=IP:PORT server=IP:PORT proxy=V cmd=C [TLVs]; h NULL: none. */
-static void log_conn(const proxyproto_header *h,
-                     const struct sockaddr_storage *client,
-                     const struct sockaddr_storage *server)
-{
-    flockfile(stdout);
-    ex_put_conn(h, client, server);
-    fflush(stdout);
-    funlockfile(stdout);
 }
 
 /* ---- one connection ------------------------------------------------------ */
@@ -116,23 +92,19 @@ static void echo(int fd, unsigned char *buf, size_t cap)
 
 static void handle(int fd, const struct sockaddr_storage *peer)
 {
-    /* The header, then the echoed bytes. Any v2 header fits. */
-    unsigned char buf[PROXYPROTO_V2_MAX_LEN];
-    struct sockaddr_storage client, server;
-    proxyproto_header hdr, *h;
-    int rc = ex_take_header(&cfg, fd, peer, buf, sizeof buf, &hdr, &h);
+    /* A debugging aid shows any header: room for the longest v2 one. */
+    unsigned char hdr_buf[PROXYPROTO_V2_MAX_LEN];                     /* PP */
+    unsigned char buf[16384];
+    proxyproto_conn pc;                                               /* PP */
+    int rc;
 
-    if (rc < 0) { /* untrusted, timed out, closed, or not a valid header */
-        log_reject(peer, rc);
-        return;
+    proxyproto_conn_init(&pc, fd, &cfg.policy, (const struct sockaddr *)peer); /* PP */
+    proxyproto_conn_use_buffer(&pc, hdr_buf, sizeof hdr_buf);         /* PP */
+    if ((rc = proxyproto_conn_wait(&pc)) < 0) {                       /* PP */
+        ex_log_reject(&pc, rc);                                       /* PP */
+        return;                                                       /* PP */
     }
-    /* h NULL (untrusted, let through): the socket's addresses. */
-    rc = proxyproto_resolve_peer(fd, peer, h, &client, &server);
-    if (rc != 0) {
-        log_reject(peer, rc);
-        return;
-    }
-    log_conn(h, &client, &server); /* before buf is reused: TLVs point in it */
+    ex_log_conn(&pc); /* client=, server=: the addresses to use */
     echo(fd, buf, sizeof buf);
 }
 

@@ -15,9 +15,12 @@
  * Design choices:
  *  - Level-triggered epoll: a handler may stop early (fairness, a full
  *    buffer) and is simply called again; nothing is lost.
- *  - The header is read with proxyproto_reader_step(), which peeks and then
+ *  - The header is read with proxyproto_conn_read(), which peeks and then
  *    takes exactly the header: the HTTP request stays in the socket and is
- *    read by the next state like on any connection without a header.
+ *    read by the next state like on any connection without a header. Its
+ *    deadline is one entry in the header phase's timer list, for the whole
+ *    header: bytes that trickle in do not extend it. Lines marked PP exist
+ *    for the PROXY protocol only (README: "Example servers").
  *  - Timeouts without a heap or timer wheel: each phase has a fixed timeout
  *    (header: --header-timeout, request and response: 10 s, lingering close:
  *    1 s), and a connection entering a phase is appended to that phase's
@@ -33,15 +36,17 @@
  *    backlog queues newcomers) and returns when a connection closes; out of
  *    descriptors (EMFILE), it pauses for a second instead of spinning.
  *    RLIMIT_NOFILE is raised to fit --max-conns when the hard limit allows.
- *  - Memory: one malloc per connection (its struct and a 4 KiB buffer for
- *    the header, then the request), freed on close. A header larger than
- *    4 KiB (client certificates in TLVs) gets PROXYPROTO_ERR_HEADER_TOO_BIG:
- *    raise BUF_SIZE if your load balancer sends such headers.
+ *  - Memory: one malloc per connection (its struct, the proxyproto_conn
+ *    with its 1 KiB for the header, and a 4 KiB buffer for the request),
+ *    freed on close. A header larger than PROXYPROTO_CONN_BUF (client
+ *    certificates in TLVs) gets PROXYPROTO_ERR_HEADER_TOO_BIG: give such
+ *    headers a buffer with proxyproto_conn_use_buffer().
  *  - Lingering close: after the response, shutdown(SHUT_WR) and read until
  *    the client closes (at most 1 s), so that unread request bytes do not
  *    turn close() into a reset that destroys the response in flight.
  *  - Linux only (epoll, accept4). Stop with SIGINT/SIGTERM: every
- *    connection is closed and freed, and counters are printed on stderr. */
+ *    connection is closed and freed, and counters are printed on stderr
+ *    (connections accepted, with the header phase done, answered). */
 #define _GNU_SOURCE /* accept4, SOCK_NONBLOCK, SOCK_CLOEXEC */
 #define PROG "epoll-server"
 #define DEFAULT_LISTEN "127.0.0.1:8082"
@@ -68,8 +73,7 @@ struct conn {
     long long deadline;       /* monotonic ms */
     struct conn *prev, *next; /* in timers[timer] */
     int want_out;             /* registered for EPOLLOUT */
-    struct sockaddr_storage peer;
-    proxyproto_reader reader;
+    proxyproto_conn pp;       /* the header phase */                   /* PP */
     size_t len;               /* request bytes in buf; response bytes sent */
     size_t resp_len;
     char resp[RESP_MAX];
@@ -84,7 +88,7 @@ static struct {
     int accepting;           /* the listener is in the epoll set */
     long long paused_until;  /* after EMFILE */
     struct { struct conn *head, *tail; int ms; } timers[N_TIMERS];
-    unsigned long long accepted, conns, rejects, served;
+    unsigned long long accepted, conns, served; /* refused: the reject lines */
 } S;
 
 static void usage(FILE *out)
@@ -112,27 +116,10 @@ static void usage(FILE *out)
 
 /* ---- log lines ----------------------------------------------------------- */
 
-/* reject peer=IP:PORT error=NAME msg="MESSAGE" */
-static void log_reject(const struct sockaddr_storage *peer, int code)
+/* conn client=IP:PORT server=IP:PORT proxy=V cmd=C [TLVs] */
+static void log_conn(const struct conn *c)
 {
-    int err = errno; /* of the failed call, for PROXYPROTO_ERR_SYSTEM */
-
-    if (cfg.quiet)
-        return;
-    ex_put_reject(peer, code,
-                  code == PROXYPROTO_ERR_SYSTEM ? strerror(err) : NULL);
-    fflush(stdout); /* a slow reader of stdout slows the loop: --quiet */
-}
-
-/* conn client=IP:PORT server=IP:PORT proxy=V cmd=C [TLVs]; h NULL: none. */
-static void log_conn(const proxyproto_header *h,
-                     const struct sockaddr_storage *client,
-                     const struct sockaddr_storage *server)
-{
-    if (cfg.quiet)
-        return;
-    ex_put_conn(h, client, server);
-    fflush(stdout); /* a slow reader of stdout slows the loop: --quiet */
+    ex_log_conn(&c->pp); /* not with --quiet */
 }
 
 /* ---- deadlines: one sorted FIFO per phase --------------------------------- */
@@ -167,8 +154,11 @@ static void timer_set(struct conn *c, enum timer t, long long now)
     S.timers[t].tail = c;
 }
 
-static void conn_close(struct conn *c)
+/* Closes c; rc < 0: its header phase failed (rc says why), logged. */
+static void conn_close(struct conn *c, int rc)
 {
+    if (rc < 0)                                                          /* PP */
+        ex_log_reject(&c->pp, rc);                                       /* PP */
     timer_unlink(c);
     close(c->fd); /* also takes it out of the epoll set */
     free(c);
@@ -197,11 +187,8 @@ static void expire(long long now)
     for (t = 0; t < N_TIMERS; t++) {
         while (S.timers[t].head != NULL && S.timers[t].head->deadline <= now) {
             struct conn *c = S.timers[t].head;
-            if (c->state == READ_HEADER) {
-                log_reject(&c->peer, PROXYPROTO_ERR_TIMEOUT);
-                S.rejects++;
-            }
-            conn_close(c); /* later phases end quietly: logged already */
+            /* Later phases end quietly: logged already. */
+            conn_close(c, c->state == READ_HEADER ? PROXYPROTO_ERR_TIMEOUT : 0);
         }
     }
 }
@@ -231,7 +218,7 @@ static void drain(struct conn *c)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        conn_close(c); /* closed by the client, or an error */
+        conn_close(c, 0); /* closed by the client, or an error */
         return;
     }
 }
@@ -248,7 +235,7 @@ static void write_response(struct conn *c, long long now)
                 set_events(c, EPOLLOUT); /* rare: ~150 bytes */
             return;
         } else if (n < 0 && errno != EINTR) {
-            conn_close(c);
+            conn_close(c, 0);
             return;
         }
     }
@@ -285,7 +272,7 @@ static void read_request(struct conn *c, long long now)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n <= 0) { /* closed without a (whole) request: a health check */
-            conn_close(c);
+            conn_close(c, 0);
             return;
         }
         c->len += (size_t)n;
@@ -297,52 +284,32 @@ static void read_request(struct conn *c, long long now)
     start_response(c, now, 0); /* head larger than the buffer */
 }
 
-/* The header is in (h), or not expected (h NULL: untrusted, let through). */
-static void header_done(struct conn *c, const proxyproto_header *h,
-                        long long now)
+/* The header is in, or was not expected (an untrusted peer let through). */
+static void header_done(struct conn *c, long long now)
 {
-    struct sockaddr_storage client, server;
-    int rc = proxyproto_resolve_peer(c->fd, &c->peer, h, &client, &server);
-
-    if (rc != 0) {
-        log_reject(&c->peer, rc);
-        S.rejects++;
-        conn_close(c);
-        return;
-    }
-    log_conn(h, &client, &server);
+    log_conn(c);
     S.conns++;
-    /* The answer is ready now: the buffer holding the header (h points in
-     * it) can take the request. */
-    c->resp_len = (size_t)ex_http_ok(c->resp, sizeof c->resp, &client);
+    /* The answer is ready now; the request is read like on any connection
+     * without a header: proxyproto_conn_read() left it in the socket. */
+    c->resp_len = (size_t)ex_http_ok(c->resp, sizeof c->resp,
+                                     proxyproto_conn_client(&c->pp));
     c->state = READ_REQUEST;
     c->len = 0;
     timer_set(c, T_REQUEST, now);
     read_request(c, now); /* it may have come with the header */
 }
 
-static void read_header(struct conn *c, long long now)
-{
-    proxyproto_header hdr;
-    int rc = proxyproto_reader_step(&c->reader, c->fd, &hdr);
-
-    if (rc == PROXYPROTO_ERR_WOULD_BLOCK || rc == PROXYPROTO_ERR_INTERRUPTED)
-        return; /* epoll tells when there is more */
-    if (rc < 0) {
-        log_reject(&c->peer, rc);
-        S.rejects++;
-        conn_close(c);
-        return;
-    }
-    header_done(c, &hdr, now);
-}
-
 static void on_event(struct conn *c, long long now)
 {
+    int rc;
+
     switch (c->state) {
-    case READ_HEADER:
-        read_header(c, now);
-        break;
+    case READ_HEADER: /* the first state: 0 */                           /* PP */
+        if ((rc = proxyproto_conn_read(&c->pp)) >= 0) /* no payload taken */ /* PP */
+            header_done(c, now);                                         /* PP */
+        else if (rc != PROXYPROTO_INCOMPLETE) /* else: wait for epoll */ /* PP */
+            conn_close(c, rc);                                           /* PP */
+        break;                                                           /* PP */
     case READ_REQUEST:
         read_request(c, now);
         break;
@@ -361,23 +328,14 @@ static void open_conn(int fd, const struct sockaddr_storage *peer,
                       long long now)
 {
     struct epoll_event ev;
-    struct conn *c;
-    int rc = proxyproto_policy_check(&cfg.policy, (const struct sockaddr *)peer);
+    struct conn *c = malloc(sizeof *c);
 
-    if (rc < 0) { /* not a trusted load balancer */
-        log_reject(peer, rc);
-        S.rejects++;
-        close(fd);
-        return;
-    }
-    c = malloc(sizeof *c);
     if (c == NULL) {
         close(fd);
         return;
     }
     memset(c, 0, offsetof(struct conn, resp)); /* not the buffers */
     c->fd = fd;
-    c->peer = *peer;
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
     ev.data.ptr = c;
@@ -387,14 +345,11 @@ static void open_conn(int fd, const struct sockaddr_storage *peer,
         return;
     }
     S.n_conns++;
-    if (rc == PROXYPROTO_NO_HEADER) { /* --allow-untrusted */
-        header_done(c, NULL, now);
-        return;
-    }
-    c->state = READ_HEADER;
-    timer_set(c, T_HEADER, now);
-    proxyproto_reader_init(&c->reader, c->buf, sizeof c->buf);
-    read_header(c, now); /* load balancers send it at once: often in */
+    /* The trust check; the header's deadline starts now. An untrusted
+     * peer's error comes back from the first read, at once. */
+    proxyproto_conn_init(&c->pp, fd, &cfg.policy, (const struct sockaddr *)peer); /* PP */
+    timer_set(c, T_HEADER, now);                                         /* PP */
+    on_event(c, now); /* load balancers send the header at once: often in */
 }
 
 static void accept_some(long long now)
@@ -492,7 +447,7 @@ int main(int argc, char **argv)
         return rc;
     fit_fd_limit();
     ex_catch_signals(); /* epoll_wait returns EINTR */
-    S.timers[T_HEADER].ms = cfg.header_timeout_ms;
+    S.timers[T_HEADER].ms = cfg.policy.header_timeout_ms;
     S.timers[T_REQUEST].ms = REQUEST_TIMEOUT_MS;
     S.timers[T_LINGER].ms = LINGER_MS;
     S.lfd = -1;
@@ -520,12 +475,12 @@ int main(int argc, char **argv)
     }
     for (t = 0; t < N_TIMERS; t++) /* every connection is in one list */
         while (S.timers[t].head != NULL)
-            conn_close(S.timers[t].head);
+            conn_close(S.timers[t].head, 0);
     if (S.lfd >= 0)
         close(S.lfd);
     if (S.ep >= 0)
         close(S.ep);
-    fprintf(stderr, PROG ": accepted=%llu conn=%llu reject=%llu served=%llu\n",
-            S.accepted, S.conns, S.rejects, S.served);
+    fprintf(stderr, PROG ": accepted=%llu conn=%llu served=%llu\n",
+            S.accepted, S.conns, S.served);
     return rc < 0 ? 0 : rc;
 }

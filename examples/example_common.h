@@ -36,7 +36,7 @@
 #endif
 
 #define MAX_TRUSTED 64
-#define ADDR_STRLEN (PROXYPROTO_IP_STRLEN + 128)
+#define ADDR_STRLEN PROXYPROTO_ADDR_STRLEN
 
 /* ---- help text shared by the servers -------------------------------------- */
 
@@ -74,8 +74,7 @@ struct ex_config {
     struct sockaddr_storage listen;
     socklen_t listen_len;
     proxyproto_cidr trusted[MAX_TRUSTED];
-    proxyproto_policy policy;
-    int header_timeout_ms;
+    proxyproto_policy policy; /* trusted, header_timeout_ms, flags */
     int max_conns;
     int quiet;
 };
@@ -85,6 +84,7 @@ struct ex_config {
 #define EX_OPT_QUIET 2u  /* --quiet */
 
 static EX_UNUSED volatile sig_atomic_t stop; /* set by SIGINT and SIGTERM */
+static EX_UNUSED int ex_quiet; /* --quiet: no conn/reject lines */
 
 static EX_UNUSED void usage(FILE *out); /* each program's own */
 
@@ -149,7 +149,7 @@ static EX_UNUSED int ex_parse_args(int argc, char **argv, struct ex_config *cfg,
     int i;
 
     parse_listen(DEFAULT_LISTEN, &cfg->listen, &cfg->listen_len);
-    cfg->header_timeout_ms = 3000;
+    cfg->policy.header_timeout_ms = 3000;
     cfg->max_conns = max_conns;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -161,7 +161,7 @@ static EX_UNUSED int ex_parse_args(int argc, char **argv, struct ex_config *cfg,
             usage(stdout);
             return 0;
         } else if ((opts & EX_OPT_QUIET) && strcmp(a, "--quiet") == 0) {
-            cfg->quiet = 1;
+            cfg->quiet = ex_quiet = 1;
             continue;
         } else if (stream && strcmp(a, "--allow-untrusted") == 0) {
             cfg->policy.flags |= PROXYPROTO_POLICY_ALLOW_UNTRUSTED;
@@ -176,7 +176,7 @@ static EX_UNUSED int ex_parse_args(int argc, char **argv, struct ex_config *cfg,
         } else if (stream && strcmp(a, "--header-timeout") == 0 && v) {
             if (!num_ok || num < 1 || num > 3600000)
                 return bad_option(a, v);
-            cfg->header_timeout_ms = (int)num;
+            cfg->policy.header_timeout_ms = (int)num;
         } else if (stream && strcmp(a, "--max-conns") == 0 && v) {
             if (!num_ok || num < 1 || num > max_conns_limit)
                 return bad_option(a, v);
@@ -224,34 +224,12 @@ static EX_UNUSED long long now_ms(void)
 
 /* ---- addresses and log lines --------------------------------------------- */
 
-/* "IP:PORT" ("[IP]:PORT" for IPv6 when brackets) or "unix:PATH". */
+/* "IP:PORT", "[IP]:PORT" or "unix:PATH"; "?" for another family. */
 static EX_UNUSED void format_addr(char *out, size_t cap,
-                                  const struct sockaddr_storage *ss,
-                                  int brackets)
+                                  const struct sockaddr *sa)
 {
-    char ip[PROXYPROTO_IP_STRLEN];
-
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET,
-                             (const uint8_t *)&a->sin_addr);
-        snprintf(out, cap, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET6,
-                             a->sin6_addr.s6_addr);
-        snprintf(out, cap, brackets ? "[%s]:%u" : "%s:%u", ip,
-                 (unsigned)ntohs(a->sin6_port));
-    } else if (ss->ss_family == AF_UNIX) {
-        const struct sockaddr_un *a = (const struct sockaddr_un *)ss;
-        const char *p = a->sun_path;
-        int abstract = p[0] == '\0'; /* Linux abstract name: "@name" */
-        size_t max = sizeof a->sun_path - (size_t)abstract;
-        snprintf(out, cap, "unix:%s%.*s", abstract ? "@" : "",
-                 (int)strnlen(p + abstract, max), p + abstract);
-    } else {
+    if (proxyproto_format_sockaddr(out, cap, sa) < 0)
         snprintf(out, cap, "?");
-    }
 }
 
 /* PROG: listening on IP:PORT, on stderr (the port that port 0 picked). */
@@ -259,7 +237,7 @@ static EX_UNUSED void ex_log_listening(const struct sockaddr_storage *bound)
 {
     char addr[ADDR_STRLEN];
 
-    format_addr(addr, sizeof addr, bound, 1);
+    format_addr(addr, sizeof addr, (const struct sockaddr *)bound);
     fprintf(stderr, PROG ": listening on %s\n", addr);
 }
 
@@ -275,12 +253,12 @@ static EX_UNUSED void put_quoted(FILE *out, const char *s)
 
 /* reject peer=IP:PORT error=NAME msg="MESSAGE[: WHY]" on stdout, not
  * flushed; `why` (the system error's text) may be NULL. */
-static EX_UNUSED void ex_put_reject(const struct sockaddr_storage *peer,
-                                    int code, const char *why)
+static EX_UNUSED void ex_put_reject(const struct sockaddr *peer, int code,
+                                    const char *why)
 {
     char addr[ADDR_STRLEN];
 
-    format_addr(addr, sizeof addr, peer, 1);
+    format_addr(addr, sizeof addr, peer);
     printf("reject peer=%s error=%s msg=\"", addr, proxyproto_error_name(code));
     put_quoted(stdout, proxyproto_strerror(code));
     if (why != NULL) {
@@ -311,8 +289,8 @@ static EX_UNUSED void put_tlv(const char *key, const uint8_t *area, size_t len,
 /* conn client=IP:PORT server=IP:PORT proxy=V cmd=C [TLVs] on stdout, not
  * flushed; h NULL: none (an untrusted peer let through). */
 static EX_UNUSED void ex_put_conn(const proxyproto_header *h,
-                                  const struct sockaddr_storage *client,
-                                  const struct sockaddr_storage *server)
+                                  const struct sockaddr *client,
+                                  const struct sockaddr *server)
 {
     char c[ADDR_STRLEN], s[ADDR_STRLEN];
     const char *cmd = h != NULL && h->command == PROXYPROTO_CMD_LOCAL ? "LOCAL"
@@ -321,8 +299,8 @@ static EX_UNUSED void ex_put_conn(const proxyproto_header *h,
                           : "UNKNOWN";
     proxyproto_ssl ssl;
 
-    format_addr(c, sizeof c, client, 1);
-    format_addr(s, sizeof s, server, 1);
+    format_addr(c, sizeof c, client);
+    format_addr(s, sizeof s, server);
     printf("conn client=%s server=%s proxy=%s cmd=%s", c, s,
            h == NULL ? "none" : h->version == 1 ? "v1" : "v2", cmd);
     if (h != NULL && h->tlvs_len > 0) {
@@ -344,15 +322,15 @@ static EX_UNUSED void ex_put_conn(const proxyproto_header *h,
     "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"                         \
     "Connection: close\r\n\r\n"
 
-/* The "IP = CLIENT_IP:PORT" response (no brackets) into resp; returns its
- * length. */
+/* The "IP = CLIENT_IP:PORT" response ("[IP]:PORT" for IPv6) into resp;
+ * returns its length. */
 static EX_UNUSED int ex_http_ok(char *resp, size_t cap,
-                                const struct sockaddr_storage *client)
+                                const struct sockaddr *client)
 {
     char addr[ADDR_STRLEN], body[ADDR_STRLEN + 8];
     int body_len;
 
-    format_addr(addr, sizeof addr, client, 0);
+    format_addr(addr, sizeof addr, client);
     body_len = snprintf(body, sizeof body, "IP = %s", addr);
     return snprintf(resp, cap,
                     "HTTP/1.1 200 OK\r\n"
@@ -397,28 +375,38 @@ static EX_UNUSED int write_all(int fd, const void *data, size_t n)
     return 0;
 }
 
-/* Steps 1 and 2 of a blocking server: the policy check, then the header
- * (within cfg->header_timeout_ms) read into buf, not one byte more.
- * Returns < 0 when the peer is untrusted, timed out, closed, or sent no
- * valid header; otherwise *h is hdr (its pointers point into buf), or
- * NULL for an untrusted peer let through by --allow-untrusted. */
-static EX_UNUSED int ex_take_header(const struct ex_config *cfg, int fd,
-                                    const struct sockaddr_storage *peer,
-                                    unsigned char *buf, size_t cap,
-                                    proxyproto_header *hdr,
-                                    proxyproto_header **h)
-{
-    proxyproto_reader reader;
-    int rc = proxyproto_policy_check(&cfg->policy,
-                                     (const struct sockaddr *)peer);
+/* ---- log lines of the connection layer ------------------------------------ */
 
-    *h = NULL;
-    if (rc == PROXYPROTO_EXPECT_HEADER) {
-        proxyproto_reader_init(&reader, buf, cap);
-        rc = proxyproto_read_header(&reader, fd, cfg->header_timeout_ms, hdr);
-        *h = hdr;
-    }
-    return rc;
+/* Lines marked PP in the examples are the ones the PROXY protocol adds: a
+ * server whose clients connected directly would not have them. tests/
+ * example_lines.sh counts them (README: "Example servers"). */
+
+/* "reject peer=IP:PORT error=NAME msg=..." for connection c refused with
+ * code rc, on stdout, flushed. */
+static EX_UNUSED void ex_log_reject(const proxyproto_conn *c, int rc)
+{
+    int err = errno;
+
+    if (ex_quiet) /* a slow reader of stdout slows an event loop */
+        return;
+    flockfile(stdout); /* one whole line among threads */
+    ex_put_reject(proxyproto_conn_peer(c), rc,                          /* PP */
+                  rc == PROXYPROTO_ERR_SYSTEM ? strerror(err) : NULL);  /* PP */
+    fflush(stdout);
+    funlockfile(stdout);
+}
+
+/* "conn client=IP:PORT server=IP:PORT proxy=v1|v2|none cmd=... [TLVs]"
+ * for connection c once its header phase is done, on stdout, flushed. */
+static EX_UNUSED void ex_log_conn(const proxyproto_conn *c)
+{
+    if (ex_quiet)
+        return;
+    flockfile(stdout);
+    ex_put_conn(proxyproto_conn_header(c), proxyproto_conn_client(c),
+                proxyproto_conn_server(c));
+    fflush(stdout);
+    funlockfile(stdout);
 }
 
 /* What a connection thread runs, then the descriptor is closed. */
@@ -533,7 +521,7 @@ static EX_UNUSED int ex_run_threaded(const struct ex_config *cfg,
         }
         if (ex_count(+1) > cfg->max_conns) {
             char addr[ADDR_STRLEN];
-            format_addr(addr, sizeof addr, &peer, 1);
+            format_addr(addr, sizeof addr, (struct sockaddr *)&peer);
             fprintf(stderr, PROG ": drop peer=%s: %d connections already\n",
                     addr, cfg->max_conns);
             ex_count(-1);

@@ -9,15 +9,18 @@
  *   ...
  *   IP = 203.0.113.7:51234
  *
- * The order every server follows (SPEC.md section 5):
- *   1. accept(), then proxyproto_policy_check(): only the load balancers may
- *      send a header; anyone else is closed.
- *   2. proxyproto_read_header() with a timeout: it reads the header and not
- *      one byte more, so the HTTP request stays in the socket for us.
- *   3. proxyproto_resolve_peer(): the header's addresses for PROXY, the socket's
- *      own for LOCAL (health checks) and UNKNOWN.
- * One detached thread per connection (at most --max-conns), every wait bounded
- * by a timeout. examples/epoll-server.c does the same with an event loop. */
+ * Each connection, in a thread of its own (at most --max-conns):
+ *   1. proxyproto_conn_init() with the peer accept() gave: only the load
+ *      balancers may send a header; anyone else is refused;
+ *   2. proxyproto_conn_wait(): the whole header within --header-timeout,
+ *      and not one byte more, so the HTTP request stays in the socket;
+ *   3. proxyproto_conn_client(): the header's client for PROXY, the
+ *      socket's own peer for LOCAL (health checks) and UNKNOWN.
+ * The header is read in the connection's thread, never in the accept loop:
+ * a client that sends its header slowly holds up only itself. Refusals are
+ * logged on stdout ("reject peer=... error=PROXYPROTO_ERR_... msg=...").
+ * Lines marked PP exist for the PROXY protocol only (README: "Example
+ * servers"). examples/epoll-server.c does the same with an event loop. */
 #define _POSIX_C_SOURCE 200809L
 #define PROG "http-server"
 #define DEFAULT_LISTEN "127.0.0.1:8080"
@@ -51,38 +54,9 @@ static void usage(FILE *out)
           EX_HELP_ALLOW_UNTRUSTED_TAIL
           EX_HELP_HELP
           "\n"
-          "Rejected connections are logged on stderr:\n"
+          "Rejected connections are logged on stdout:\n"
           "  reject peer=IP:PORT error=PROXYPROTO_ERR_... msg=\"...\"\n",
           out);
-}
-
-/* ---- log lines ----------------------------------------------------------- */
-
-/* reject peer=IP:PORT error=NAME msg="MESSAGE", on stderr; '"' and '\\'
- * in the message are escaped with a backslash. */
-static void log_reject(const struct sockaddr_storage *peer, int code)
-{
-    char addr[ADDR_STRLEN], raw[256], msg[512], why[128] = "";
-    const char *p;
-    size_t n = 0;
-    int err = errno;
-
-    if (code == PROXYPROTO_ERR_SYSTEM && strerror_r(err, why + 2,
-                                                    sizeof why - 2) == 0) {
-        why[0] = ':';
-        why[1] = ' ';
-    }
-    snprintf(raw, sizeof raw, "%s%s", proxyproto_strerror(code), why);
-    for (p = raw; *p != '\0' && n + 2 < sizeof msg; p++) {
-        if (*p == '"' || *p == '\\')
-            msg[n++] = '\\';
-        msg[n++] = *p;
-    }
-    msg[n] = '\0';
-    format_addr(addr, sizeof addr, peer, 1);
-    /* One fprintf: stdio keeps the line whole among threads. */
-    fprintf(stderr, "reject peer=%s error=%s msg=\"%s\"\n", addr,
-            proxyproto_error_name(code), msg);
 }
 
 /* ---- one connection ------------------------------------------------------ */
@@ -131,7 +105,7 @@ static int read_request(int fd, char *buf, size_t cap)
     return -1; /* headers too long */
 }
 
-static void respond(int fd, const struct sockaddr_storage *client)
+static void respond(int fd, const struct sockaddr *client)
 {
     char resp[ADDR_STRLEN + 160];
     int n = ex_http_ok(resp, sizeof resp, client);
@@ -152,26 +126,19 @@ static void respond(int fd, const struct sockaddr_storage *client)
 static void handle(int fd, const struct sockaddr_storage *peer)
 {
     static const char bad_request[] = EX_HTTP_400;
-    /* The reader's buffer holds the header, later the request: the header
-     * is no longer needed once resolved. Any v2 header fits. */
-    unsigned char buf[PROXYPROTO_V2_MAX_LEN];
-    struct sockaddr_storage client;
-    proxyproto_header hdr, *h;
-    int rc = ex_take_header(&cfg, fd, peer, buf, sizeof buf, &hdr, &h);
+    char buf[REQUEST_MAX];
+    proxyproto_conn pc;                                               /* PP */
+    int rc;
 
-    if (rc < 0) { /* untrusted, timed out, closed, or not a valid header */
-        log_reject(peer, rc);
-        return;
+    /* In this connection's own thread: a slow header stalls only itself. */
+    proxyproto_conn_init(&pc, fd, &cfg.policy, (const struct sockaddr *)peer); /* PP */
+    if ((rc = proxyproto_conn_wait(&pc)) < 0) {                       /* PP */
+        ex_log_reject(&pc, rc);                                       /* PP */
+        return;                                                       /* PP */
     }
-    /* h NULL (untrusted, let through): the socket's addresses. */
-    rc = proxyproto_resolve_peer(fd, peer, h, &client, NULL);
-    if (rc != 0) {
-        log_reject(peer, rc);
-        return;
-    }
-    rc = read_request(fd, (char *)buf, REQUEST_MAX);
+    rc = read_request(fd, buf, sizeof buf);
     if (rc > 0)
-        respond(fd, &client);
+        respond(fd, proxyproto_conn_client(&pc));
     else if (rc < 0)
         write_all(fd, bad_request, sizeof bad_request - 1);
     /* rc == 0: a health check that closed after its header, or never sent

@@ -38,17 +38,12 @@ static int read_header(int fd, unsigned char *buf, size_t cap, size_t *got,
 }
 
 static void print_end(const char *what, const proxyproto_header *hdr,
-                      const proxyproto_addr *a)
+                      int which)
 {
-    char ip[PROXYPROTO_IP_STRLEN];
+    char text[PROXYPROTO_ADDR_STRLEN];
 
-    if (hdr->family == PROXYPROTO_AF_UNIX) {
-        printf("%s unix:%.*s\n", what, (int)a->path_len, (const char *)a->path);
-        return;
-    }
-    proxyproto_format_ip(ip, sizeof ip, hdr->family, a->ip.v6);
-    printf(hdr->family == PROXYPROTO_AF_INET6 ? "%s [%s]:%u\n" : "%s %s:%u\n",
-           what, ip, a->port);
+    if (proxyproto_format_endpoint(text, sizeof text, hdr, which) >= 0)
+        printf("%s %s\n", what, text);
 }
 
 int main(void)
@@ -64,8 +59,8 @@ int main(void)
     }
     printf("PROXY v%d header, %d bytes\n", hdr.version, r);
     if (proxyproto_use_header_addresses(&hdr)) {
-        print_end("client", &hdr, &hdr.src);
-        print_end("server", &hdr, &hdr.dst);
+        print_end("client", &hdr, PROXYPROTO_SOURCE);
+        print_end("server", &hdr, PROXYPROTO_DESTINATION);
     } else {
         printf("no client address (LOCAL or UNKNOWN): use the socket's own\n");
     }

@@ -44,7 +44,7 @@ static void usage(FILE *out)
 /* reject peer=IP:PORT error=NAME msg="MESSAGE" */
 static void log_reject(const struct sockaddr_storage *peer, int code)
 {
-    ex_put_reject(peer, code, NULL);
+    ex_put_reject((const struct sockaddr *)peer, code, NULL);
     fflush(stdout);
 }
 
@@ -58,17 +58,19 @@ static void handle(int fd, const proxyproto_policy *policy,
     proxyproto_header hdr;
     int rc = proxyproto_policy_check(policy, (const struct sockaddr *)from);
 
-    if (rc >= 0)
+    if (rc == PROXYPROTO_EXPECT_HEADER)
         rc = proxyproto_parse_datagram(&hdr, buf, len);
+    else if (rc == PROXYPROTO_NO_HEADER) /* --allow-untrusted: all payload */
+        rc = 0;
     if (rc < 0) { /* untrusted sender, or no valid header: dropped */
         log_reject(from, rc);
         return;
     }
-    if (proxyproto_use_header_addresses(&hdr))
+    if (rc > 0 && proxyproto_use_header_addresses(&hdr))
         proxyproto_sockaddr(&hdr, PROXYPROTO_SOURCE, &client);
     else
         client = *from; /* LOCAL, UNKNOWN: the sender itself */
-    format_addr(addr, sizeof addr, &client, 1);
+    format_addr(addr, sizeof addr, (const struct sockaddr *)&client);
     printf("dgram client=%s bytes=%zu\n", addr, len - (size_t)rc);
     fflush(stdout);
     /* UDP: a send that fails (no buffer space) loses a datagram, as UDP may. */

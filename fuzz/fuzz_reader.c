@@ -10,8 +10,16 @@
  *    a need that reaches past it; a reader that reads at most need bytes
  *    ends exactly at the header's end (no payload taken). The same reader
  *    then serves a second stream from its start.
+ *  - proxyproto_conn_feed() (the connection layer) on the same pieces, one
+ *    chunk per call: the verdict and header of the whole parse; the return
+ *    value is how much of the chunk that ended the header it took; after
+ *    that every chunk is payload (0). With HEADER_OPTIONAL a stream that
+ *    is no header (NOT_PROXY) is done without one, the bytes fed before
+ *    the deciding chunk held back (at most 11, given back as they were);
+ *    with REFUSE_V1 / REFUSE_V2 a stream starting with 'P' / '\r' is
+ *    VERSION_REFUSED.
  *  - proxyproto_reader_step() on a non-blocking socketpair, the pieces
- *    written one by one: WOULD_BLOCK until the header is in, then its
+ *    written one by one: INCOMPLETE until the header is in, then its
  *    length; the header bytes in the reader's buffer; every payload byte
  *    still in the socket; a step after success gives the header again and
  *    reads nothing; a stream that stops inside a header: CLOSED; a buffer
@@ -24,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static size_t piece(const uint8_t *sizes, unsigned i, int wide)
@@ -78,6 +87,88 @@ static void run_feed(proxyproto_reader *r, const uint8_t *s, size_t n,
     }
 }
 
+/* The connection layer's feed over the same pieces (one chunk per call),
+ * with policy flags `flags` (0, HEADER_OPTIONAL, REFUSE_V1 | REFUSE_V2). */
+static void run_conn_feed(const uint8_t *s, size_t n, const uint8_t *sizes,
+                          unsigned count, int wide, unsigned flags, int whole,
+                          const proxyproto_header *hw)
+{
+    static proxyproto_conn c;
+    proxyproto_policy pol;
+    struct sockaddr_un peer;
+    const proxyproto_header *h;
+    uint8_t *buf = fuzz_buf(2, PROXYPROTO_V2_MAX_LEN);
+    size_t pos = 0, chunk_at = 0, held_len = 99;
+    const void *held;
+    unsigned i;
+    int rc = PROXYPROTO_INCOMPLETE, want = whole, optional_none;
+
+    memset(&pol, 0, sizeof pol);
+    pol.flags = flags;
+    pol.header_timeout_ms = 3600 * 1000; /* no deadline within a run */
+    memset(&peer, 0, sizeof peer);
+    peer.sun_family = AF_UNIX; /* trusted */
+    rc = proxyproto_conn_init(&c, -1, &pol, (const struct sockaddr *)&peer);
+    FUZZ_CHECK(rc == PROXYPROTO_INCOMPLETE, "conn_init: %s", proxyproto_error_name(rc));
+    FUZZ_CHECK(proxyproto_conn_use_buffer(&c, buf, PROXYPROTO_V2_MAX_LEN) == 0,
+               "use_buffer");
+    if ((flags & PROXYPROTO_POLICY_REFUSE_V1) && n > 0 && s[0] == 'P')
+        want = PROXYPROTO_ERR_VERSION_REFUSED;
+    if ((flags & PROXYPROTO_POLICY_REFUSE_V2) && n > 0 && s[0] == '\r')
+        want = PROXYPROTO_ERR_VERSION_REFUSED;
+    optional_none = (flags & PROXYPROTO_POLICY_HEADER_OPTIONAL) &&
+                    whole == PROXYPROTO_ERR_NOT_PROXY;
+    if (optional_none)
+        want = 0;
+
+    for (i = 0; i <= count; i++) {
+        size_t step = i < count ? piece(sizes, i, wide) : n;
+        size_t end = pos + step < n ? pos + step : n;
+
+        chunk_at = pos;
+        rc = proxyproto_conn_feed(&c, end > pos ? s + pos : NULL, end - pos);
+        pos = end;
+        if (rc != PROXYPROTO_INCOMPLETE)
+            break;
+    }
+    if (rc >= 0 && want > 0) {
+        /* the return value: the header's part of the deciding chunk */
+        FUZZ_CHECK((size_t)rc == (size_t)want - chunk_at && (size_t)want > chunk_at &&
+                       (size_t)want <= pos,
+                   "conn_feed took %d of the chunk at %zu, header %d", rc, chunk_at, want);
+        h = proxyproto_conn_header(&c);
+        FUZZ_CHECK(h != NULL && h->header_len == (size_t)want, "conn_feed header");
+        FUZZ_CHECK(memcmp(buf, s, (size_t)want) == 0, "conn buffer != header bytes");
+        {
+            const char *d = fuzz_header_diff(h, buf, hw, s);
+            FUZZ_CHECK(d == NULL, "conn_feed: %s differs from the whole's", d);
+        }
+        held = proxyproto_conn_held(&c, &held_len);
+        FUZZ_CHECK(held == NULL && held_len == 0, "held bytes after a header");
+    } else {
+        FUZZ_CHECK(rc == want, "conn_feed (flags 0x%x) gave %d (%s), want %d (%s) on %s",
+                   flags, rc, proxyproto_error_name(rc), want,
+                   proxyproto_error_name(want), fuzz_hex(s, n));
+    }
+    if (rc == 0 && optional_none) {
+        FUZZ_CHECK(proxyproto_conn_header(&c) == NULL, "a header for no header");
+        held = proxyproto_conn_held(&c, &held_len);
+        FUZZ_CHECK(held_len == chunk_at && held_len <= 11 &&
+                       (held_len == 0 ? held == NULL
+                                      : held != NULL && memcmp(held, s, held_len) == 0),
+                   "held %zu bytes, the deciding chunk began at %zu", held_len, chunk_at);
+    }
+    if (rc >= 0) {
+        /* done: every later byte is payload */
+        FUZZ_CHECK(proxyproto_conn_feed(&c, s, n) == 0, "conn_feed after done");
+        FUZZ_CHECK(proxyproto_conn_ms_left(&c) == -1, "ms_left after done");
+    } else if (rc != PROXYPROTO_INCOMPLETE) {
+        FUZZ_CHECK(proxyproto_conn_feed(&c, s, n) == rc, "conn_feed error did not stick");
+        FUZZ_CHECK(proxyproto_conn_header(&c) == NULL, "a header after an error");
+    }
+    fuzz_buf_release(buf);
+}
+
 static void nonblocking(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -115,7 +206,7 @@ static int want_socket(int whole, size_t cap, int shut)
     if (whole > 0)
         return (size_t)whole <= cap ? whole : PROXYPROTO_ERR_HEADER_TOO_BIG;
     if (whole == PROXYPROTO_INCOMPLETE)
-        return shut ? PROXYPROTO_ERR_CLOSED : PROXYPROTO_ERR_WOULD_BLOCK;
+        return shut ? PROXYPROTO_ERR_CLOSED : PROXYPROTO_INCOMPLETE;
     return whole;
 }
 
@@ -140,7 +231,7 @@ static void run_socket(const uint8_t *s, size_t n, const uint8_t *sizes,
                        unsigned count, int wide, size_t cap, int whole,
                        const proxyproto_header *hw)
 {
-    int sv[2], rc = PROXYPROTO_ERR_WOULD_BLOCK;
+    int sv[2], rc = PROXYPROTO_INCOMPLETE;
     proxyproto_reader r;
     proxyproto_header h;
     uint8_t *buf = fuzz_buf(2, cap), *rest;
@@ -160,7 +251,7 @@ static void run_socket(const uint8_t *s, size_t n, const uint8_t *sizes,
         if (i == count)
             shutdown(sv[1], SHUT_WR);
         rc = proxyproto_reader_step(&r, sv[0], &h);
-        if (rc == PROXYPROTO_ERR_WOULD_BLOCK && i < count)
+        if (rc == PROXYPROTO_INCOMPLETE && i < count)
             continue;
         break;
     }
@@ -198,7 +289,7 @@ static void run_socket(const uint8_t *s, size_t n, const uint8_t *sizes,
         proxyproto_reader_init(&r, buf, cap);
         rc = proxyproto_read_header(&r, sv[0], 0, &h);
         if (whole == PROXYPROTO_INCOMPLETE && !shut && rc == PROXYPROTO_ERR_TIMEOUT)
-            rc = PROXYPROTO_ERR_WOULD_BLOCK; /* the name want_socket uses */
+            rc = PROXYPROTO_INCOMPLETE; /* what want_socket says for it */
         check_socket_end(rc, whole, cap, shut, "read_header", s, n);
         if (rc > 0) {
             rest = fuzz_buf(3, n + 1);
@@ -240,6 +331,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_feed(&r, data, n, data + n, count, (int)wide, 0, whole, &hw);
     /* The same reader on a second stream (the same bytes, from the start). */
     run_feed(&r, data, n, data + n, count, (int)wide, 1, whole, &hw);
+
+    run_conn_feed(data, n, data + n, count, (int)wide, 0, whole, &hw);
+    run_conn_feed(data, n, data + n, count, (int)wide, PROXYPROTO_POLICY_HEADER_OPTIONAL,
+                  whole, &hw);
+    run_conn_feed(data, n, data + n, count, (int)wide,
+                  PROXYPROTO_POLICY_REFUSE_V1 | PROXYPROTO_POLICY_REFUSE_V2, whole, &hw);
 
     if (sock || small) {
         cap = small ? (n ? data[0] : 0u) : PROXYPROTO_V2_MAX_LEN;

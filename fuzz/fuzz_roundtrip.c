@@ -852,6 +852,13 @@ static void mode_builder(src *s)
  * IP text
  * ------------------------------------------------------------------------ */
 
+/* proxyproto_format_ip4() or _ip6() by the header family. */
+static int fmt_ip(char *out, size_t cap, int fam, const uint8_t *ip)
+{
+    return fam == PROXYPROTO_AF_INET ? proxyproto_format_ip4(out, cap, ip)
+                                     : proxyproto_format_ip6(out, cap, ip);
+}
+
 static void mode_ip(src *s)
 {
     uint8_t ip[16], back[16];
@@ -867,7 +874,7 @@ static void mode_ip(src *s)
             ip[2 * k] = 0;
             ip[2 * k + 1] = 0;
         }
-    n = proxyproto_format_ip(text, sizeof text, fam, ip);
+    n = fmt_ip(text, sizeof text, fam, ip);
     FUZZ_CHECK(n > 0 && (size_t)n < sizeof text && text[n] == '\0' &&
                    strlen(text) == (size_t)n,
                "format_ip gave %d", n);
@@ -879,12 +886,12 @@ static void mode_ip(src *s)
 
         cap = (size_t)n;
         memset(g, 0x5A, cap + 1);
-        m = proxyproto_format_ip((char *)g + 1, cap, fam, ip);
+        m = fmt_ip((char *)g + 1, cap, fam, ip);
         FUZZ_CHECK(m == PROXYPROTO_ERR_BUFFER_TOO_SMALL, "format_ip into %zu gave %d",
                    cap, m);
         for (i = 0; i <= cap; i++)
             FUZZ_CHECK(g[i] == 0x5A, "refused format_ip wrote byte %zu", i);
-        m = proxyproto_format_ip((char *)g, cap + 1, fam, ip);
+        m = fmt_ip((char *)g, cap + 1, fam, ip);
         FUZZ_CHECK(m == n && memcmp(g, text, cap + 1) == 0,
                    "format_ip into an exact buffer gave %d", m);
         fuzz_buf_release(g);

@@ -25,9 +25,9 @@
 
 /* Version of this header. The Makefile reads these three lines. */
 #define PROXYPROTO_VERSION_MAJOR 0
-#define PROXYPROTO_VERSION_MINOR 1
+#define PROXYPROTO_VERSION_MINOR 2
 #define PROXYPROTO_VERSION_PATCH 0
-#define PROXYPROTO_VERSION_STRING "0.1.0"
+#define PROXYPROTO_VERSION_STRING "0.2.0"
 
 /*
  * PROXYPROTO_API marks every public function.
@@ -122,6 +122,8 @@ struct sockaddr_storage;
  * ------------------------------------------------------------------------ */
 
 #define PROXYPROTO_RESULT_LIST(X) \
+    X(NO_HEADER, 2, "untrusted peer let through without a header (PROXYPROTO_POLICY_ALLOW_UNTRUSTED)") \
+    X(EXPECT_HEADER, 1, "trusted peer: a PROXY header is expected") \
     X(OK, 0, "success") \
     X(INCOMPLETE, -1, "incomplete: more bytes are needed") \
     X(ERR_NOT_PROXY, -2, "not a PROXY protocol header (neither the v1 \"PROXY \" prefix nor the v2 signature)") \
@@ -173,22 +175,25 @@ struct sockaddr_storage;
     X(ERR_TIMEOUT, -48, "timed out waiting for the PROXY header") \
     X(ERR_CLOSED, -49, "peer closed the connection before the PROXY header was complete") \
     X(ERR_INTERRUPTED, -50, "interrupted by a signal (EINTR) before the header was complete; call again to resume") \
-    X(ERR_WOULD_BLOCK, -51, "no more bytes available yet (EAGAIN); call again when the socket is readable") \
+    X(ERR_WOULD_BLOCK, -51, "no more bytes available yet (EAGAIN); not returned since 0.2, which says PROXYPROTO_INCOMPLETE") \
     X(ERR_SYSTEM, -52, "a system call failed; errno tells why") \
     X(ERR_UNTRUSTED, -53, "connection from a peer that is not a trusted load balancer") \
     X(ERR_BAD_CIDR, -54, "malformed trusted address (expected e.g. 10.0.0.0/8, 2001:db8::/32, 127.0.0.1 or ::1)") \
     X(ERR_HEADER_TOO_BIG, -55, "the PROXY header does not fit in the reader's buffer") \
-    X(ERR_DATAGRAM_TRUNCATED, -56, "the datagram ends inside its PROXY header")
+    X(ERR_DATAGRAM_TRUNCATED, -56, "the datagram ends inside its PROXY header") \
+    X(ERR_VERSION_REFUSED, -57, "the policy refuses this PROXY protocol version (PROXYPROTO_POLICY_REFUSE_V1 / _V2)")
 
 enum proxyproto_result {
 #define PROXYPROTO_ENUM_ENTRY_(name, value, message) PROXYPROTO_##name = value,
     PROXYPROTO_RESULT_LIST(PROXYPROTO_ENUM_ENTRY_)
 #undef PROXYPROTO_ENUM_ENTRY_
-    PROXYPROTO_RESULT_LAST_ = -56 /* the most negative code; grows with the list */
+    PROXYPROTO_RESULT_LAST_ = -57 /* the most negative code; grows with the list */
 };
 
 /* Message for a result code: never NULL, "unknown result code" for values
- * not in the list. */
+ * not in the list. The two positive codes are the verdicts of
+ * proxyproto_policy_check(); every other positive return value of the
+ * library is a length, not a code. */
 PROXYPROTO_API const char *proxyproto_strerror(int code);
 
 /* Symbolic name of a result code, e.g. "PROXYPROTO_ERR_V1_BAD_IPV4"; never
@@ -308,19 +313,65 @@ PROXYPROTO_API int proxyproto_use_header_addresses(const proxyproto_header *hdr)
 PROXYPROTO_API int proxyproto_sockaddr(const proxyproto_header *hdr, int which,
                                        struct sockaddr_storage *out);
 
-/* Longest text proxyproto_format_ip() writes, NUL included (as INET6_ADDRSTRLEN). */
+/* ------------------------------------------------------------------------
+ * Addresses as text, for logs
+ * ------------------------------------------------------------------------ */
+
+/* Longest text proxyproto_format_ip4() / _ip6() write, NUL included (as
+ * INET6_ADDRSTRLEN). */
 #define PROXYPROTO_IP_STRLEN 46
 
 /*
- * Formats a binary address as text into out[0..cap), NUL-terminated:
- * family PROXYPROTO_AF_INET: dotted quad from ip[0..4); PROXYPROTO_AF_INET6:
- * RFC 5952 from ip[0..16) (lower case, longest run of two or more zero
- * groups as "::", first run on a tie, IPv4-mapped ::ffff:0:0/96 with a
- * dotted tail). Returns the text length (without the NUL), or
+ * Format a binary address as text into out[0..cap), NUL-terminated:
+ * proxyproto_format_ip4() a dotted quad from ip[0..4);
+ * proxyproto_format_ip6() RFC 5952 from ip[0..16) (lower case, the longest
+ * run of two or more zero groups as "::", the first run on a tie,
+ * IPv4-mapped ::ffff:0:0/96 with a dotted tail). Two functions, no family
+ * argument: nothing to confuse with the socket's AF_INET (0.1's
+ * proxyproto_format_ip() took a family, and AF_INET == 2 is
+ * PROXYPROTO_AF_INET6). Returns the text length (without the NUL), or
+ *   PROXYPROTO_ERR_BUFFER_TOO_SMALL  (out is then left unchanged),
+ *   PROXYPROTO_ERR_INVALID_ARGUMENT  out or ip is NULL.
+ */
+PROXYPROTO_API int proxyproto_format_ip4(char *out, size_t cap,
+                                         const uint8_t *ip);
+PROXYPROTO_API int proxyproto_format_ip6(char *out, size_t cap,
+                                         const uint8_t *ip);
+
+/* Longest text proxyproto_format_sockaddr() / _endpoint() write, NUL
+ * included: "unix:" and 108 bytes each escaped as \xNN. */
+#define PROXYPROTO_ADDR_STRLEN 440
+
+/*
+ * An endpoint as log text into out[0..cap), NUL-terminated:
+ *   AF_INET   "203.0.113.7:51234"
+ *   AF_INET6  "[2001:db8::7]:51234" (RFC 5952, brackets always)
+ *   AF_UNIX   "unix:/run/app.sock", "unix:@name" for a Linux abstract
+ *             name (sun_path[0] == 0; its trailing NULs dropped), "unix:"
+ *             for an unnamed socket. Bytes outside 0x21-0x7E and the
+ *             backslash are written as \xNN, so the text is one printable
+ *             word whatever the path holds.
+ * PROXYPROTO_ADDR_STRLEN is always enough. Returns the text length, or
+ *   PROXYPROTO_ERR_UNSUPPORTED_SOCKADDR  another family (AF_UNSPEC ...),
+ *   PROXYPROTO_ERR_BUFFER_TOO_SMALL      (out is then left unchanged),
+ *   PROXYPROTO_ERR_INVALID_ARGUMENT      out or sa is NULL.
+ * sa must hold a whole sockaddr_in, sockaddr_in6 or sockaddr_un for its
+ * family (a struct sockaddr_storage always does).
+ */
+PROXYPROTO_API int proxyproto_format_sockaddr(char *out, size_t cap,
+                                              const struct sockaddr *sa);
+
+/*
+ * The source (which = PROXYPROTO_SOURCE) or destination
+ * (PROXYPROTO_DESTINATION) of a parsed header, as
+ * proxyproto_format_sockaddr() writes it. It does not look at
+ * proxyproto_use_header_addresses(). Returns the text length,
+ * PROXYPROTO_ERR_NO_ADDRESS (hdr->has_addresses is 0),
  * PROXYPROTO_ERR_BUFFER_TOO_SMALL or PROXYPROTO_ERR_INVALID_ARGUMENT.
  */
-PROXYPROTO_API int proxyproto_format_ip(char *out, size_t cap, int family,
-                                        const uint8_t *ip);
+PROXYPROTO_API int proxyproto_format_endpoint(char *out, size_t cap,
+                                              const proxyproto_header *hdr,
+                                              int which);
 
 /* ------------------------------------------------------------------------
  * TLVs
@@ -360,7 +411,11 @@ PROXYPROTO_API int proxyproto_tlv_find(const void *area, size_t len,
 /* The SSL TLV (PP2_TYPE_SSL), decoded. */
 typedef struct proxyproto_ssl {
     uint8_t client;          /* PROXYPROTO_SSL_CLIENT_* bits */
-    uint32_t verify;         /* 0 = client certificate verified */
+    /* 0 when the client's certificate verified -- but HAProxy also sends 0
+     * when the client presented no certificate at all (and in health
+     * checks). Never test verify alone: proxyproto_client_cert_verified()
+     * also checks that a certificate was presented. */
+    uint32_t verify;
     const uint8_t *subtlvs;  /* sub-TLV area: iterate with proxyproto_tlv_* */
     size_t subtlvs_len;
 } proxyproto_ssl;
@@ -372,6 +427,48 @@ typedef struct proxyproto_ssl {
  */
 PROXYPROTO_API int proxyproto_ssl_get(const proxyproto_header *hdr,
                                       proxyproto_ssl *ssl);
+
+/*
+ * 1 when the client presented a certificate to the load balancer and it
+ * verified: an SSL TLV whose client field has PROXYPROTO_SSL_CLIENT_SSL and
+ * PROXYPROTO_SSL_CLIENT_CERT_CONN or _CERT_SESS, with verify == 0. 0 in every
+ * other case: no SSL TLV (v1, LOCAL, plain TCP), no certificate (HAProxy
+ * then sends verify 0 too), a failed verification, a NULL hdr.
+ */
+PROXYPROTO_API int proxyproto_client_cert_verified(const proxyproto_header *hdr);
+
+/* A span of bytes in the parsed buffer: ptr NULL and len 0 when absent.
+ * Not NUL-terminated: print with "%.*s", (int)len, ptr. */
+typedef struct proxyproto_text {
+    const char *ptr;
+    size_t len;
+} proxyproto_text;
+
+/* What the load balancer says about the client beyond its address. */
+typedef struct proxyproto_details {
+    uint8_t tls;            /* 1: the client spoke TLS to the load balancer */
+    uint8_t cert_presented; /* 1: it presented a client certificate */
+    uint8_t cert_verified;  /* proxyproto_client_cert_verified() */
+    uint32_t verify;        /* the SSL TLV's raw verify word (0 if none) */
+    proxyproto_text tls_version; /* PROXYPROTO_SSL_VERSION, "TLSv1.3" */
+    proxyproto_text cipher;      /* PROXYPROTO_SSL_CIPHER */
+    proxyproto_text cn;          /* PROXYPROTO_SSL_CN: client cert's CN */
+    proxyproto_text sig_alg;     /* PROXYPROTO_SSL_SIG_ALG */
+    proxyproto_text key_alg;     /* PROXYPROTO_SSL_KEY_ALG */
+    proxyproto_text sni;         /* PROXYPROTO_TLV_AUTHORITY: SNI / host */
+    proxyproto_text alpn;        /* PROXYPROTO_TLV_ALPN: "h2", "http/1.1" */
+    proxyproto_text unique_id;   /* PROXYPROTO_TLV_UNIQUE_ID (may be binary) */
+} proxyproto_details;
+
+/*
+ * Fills *d from hdr's TLVs (the first of each type); fields the header does
+ * not carry are left empty (0, NULL). The spans point into the parsed
+ * buffer. Returns 0, or PROXYPROTO_ERR_INVALID_ARGUMENT (NULL pointer), or
+ * PROXYPROTO_ERR_V2_SSL_* for a malformed SSL TLV in a header that no
+ * successful parse produced.
+ */
+PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
+                                          proxyproto_details *d);
 
 /*
  * Vendor TLVs (SPEC.md section 4). Each looks at the first TLV of its type
@@ -553,10 +650,13 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
 /* ------------------------------------------------------------------------
  * Receiving on a socket (SPEC.md section 5). POSIX sockets.
  *
- * Order for a server: accept(); proxyproto_policy_check() on the peer;
- * read the header (proxyproto_read_header() blocking with a timeout, or
- * proxyproto_reader_step() / proxyproto_reader_feed() from an event loop);
- * proxyproto_resolve() for the addresses the application should use.
+ * Most servers need only the connection layer at the end of this header:
+ * a proxyproto_policy for the listener, then per connection
+ * proxyproto_conn_init() and proxyproto_conn_wait() (blocking, in the
+ * connection's own thread) or proxyproto_conn_read() /
+ * proxyproto_conn_feed() (event loops), and proxyproto_conn_client().
+ * The pieces below it (policy check, reader, resolve) are what it is made
+ * of, for callers that need to hold them separately.
  * ------------------------------------------------------------------------ */
 
 /* A trusted load balancer address or network. */
@@ -579,20 +679,45 @@ PROXYPROTO_API int proxyproto_cidr_parse(proxyproto_cidr *out, const char *text)
 PROXYPROTO_API int proxyproto_cidr_match(const proxyproto_cidr *cidr,
                                          const struct sockaddr *addr);
 
-/* Pass untrusted peers through without a header. SECURITY: only for
- * listeners that also take direct connections on purpose; the application
- * must then use the real socket addresses (proxyproto_resolve() with a NULL
- * header does). Off by default: a header is required. */
+/* Policy flags (proxyproto_policy.flags).
+ *
+ * ALLOW_UNTRUSTED: pass peers outside `trusted` through without a header,
+ *   with their own socket address. SECURITY: only for listeners that also
+ *   take direct connections on purpose; such a peer's header, if it sends
+ *   one, is payload and never believed.
+ * HEADER_OPTIONAL: a trusted peer may omit the header (its stream then
+ *   starts with neither "PROXY " nor the v2 signature) and is served with
+ *   its own socket address. SECURITY: SPEC.md 5 says a listener expects the
+ *   header and never guesses; use this only while a load balancer is being
+ *   switched over to sending one. A stream that begins with a part of a
+ *   signature and stalls waits for more (up to the deadline) before it can
+ *   be judged.
+ * REFUSE_V1, REFUSE_V2: refuse that version with
+ *   PROXYPROTO_ERR_VERSION_REFUSED, judged on the header's first byte
+ *   (HAProxy's send-proxy is v1, send-proxy-v2 is v2); with
+ *   HEADER_OPTIONAL, once "PROXY " or the v2 signature is in (a stream
+ *   starting "POST" is then no header, not a refused v1 one). */
 #define PROXYPROTO_POLICY_ALLOW_UNTRUSTED 0x1
+#define PROXYPROTO_POLICY_HEADER_OPTIONAL 0x2
+#define PROXYPROTO_POLICY_REFUSE_V1 0x4
+#define PROXYPROTO_POLICY_REFUSE_V2 0x8
 
+/* Whole-header deadline when proxyproto_policy.header_timeout_ms is 0. */
+#define PROXYPROTO_DEFAULT_HEADER_TIMEOUT_MS 3000
+
+/* What a listener accepts. Zero-initialise, then set the fields: the
+ * defaults are the safe ones (header required, both versions, a 3 s
+ * deadline, nobody trusted until `trusted` says so). */
 typedef struct proxyproto_policy {
     const proxyproto_cidr *trusted; /* the load balancers; caller-owned */
     size_t n_trusted;
     unsigned flags;                 /* PROXYPROTO_POLICY_* */
+    /* The whole header must be in this many milliseconds after
+     * proxyproto_conn_init() (0: PROXYPROTO_DEFAULT_HEADER_TIMEOUT_MS).
+     * A deadline, not an inactivity timeout: bytes that trickle in do not
+     * extend it. Used by the connection layer only. */
+    int header_timeout_ms;
 } proxyproto_policy;
-
-#define PROXYPROTO_EXPECT_HEADER 1 /* read the header, then resolve */
-#define PROXYPROTO_NO_HEADER 0     /* untrusted, passed through: no header */
 
 /*
  * What to do with a connection from `peer` (getpeername() of the accepted
@@ -612,6 +737,7 @@ typedef struct proxyproto_reader {
     size_t cap_;
     size_t len_;      /* header bytes read so far */
     size_t last_len_; /* len of the last incomplete parse */
+    unsigned flags_;  /* PROXYPROTO_POLICY_* the connection layer sets */
 } proxyproto_reader;
 
 /*
@@ -630,7 +756,8 @@ PROXYPROTO_API void proxyproto_reader_init(proxyproto_reader *r, void *buf,
  * arrived, but never a byte past the header (it peeks with MSG_PEEK, then
  * reads exactly the header's part), so the payload stays in the socket for
  * the application. Returns the header length (hdr is filled), or
- *   PROXYPROTO_ERR_WOULD_BLOCK   nothing more yet: wait until readable.
+ *   PROXYPROTO_INCOMPLETE        nothing more yet: wait until readable
+ *                                (0.1 said PROXYPROTO_ERR_WOULD_BLOCK).
  *   PROXYPROTO_ERR_INTERRUPTED   EINTR: call again.
  *   PROXYPROTO_ERR_CLOSED        the peer closed before the header ended.
  *   PROXYPROTO_ERR_SYSTEM        another errno (ECONNRESET ...).
@@ -700,6 +827,200 @@ PROXYPROTO_API int proxyproto_resolve_peer(int fd,
  */
 PROXYPROTO_API int proxyproto_parse_datagram(proxyproto_header *hdr,
                                              const void *dgram, size_t len);
+
+/* ------------------------------------------------------------------------
+ * Connections: the header phase of one accepted connection, in one call
+ *
+ * A caller-owned state (no allocation, no thread, no timer of its own)
+ * that checks the peer against the policy, reads the header within one
+ * whole-header deadline without taking a byte of payload, and gives the
+ * client address the application should use: the header's, or the socket's
+ * for LOCAL (health checks), v1 UNKNOWN and untrusted peers let through.
+ *
+ * Blocking, thread per connection: accept() in the accepting thread, then
+ * in the connection's own thread (so a slow header stalls only itself):
+ *
+ *   proxyproto_conn pc;
+ *   proxyproto_conn_init(&pc, fd, &policy, (struct sockaddr *)&peer);
+ *   if (proxyproto_conn_wait(&pc) < 0) { close(fd); return; }
+ *   proxyproto_format_sockaddr(text, sizeof text, proxyproto_conn_client(&pc));
+ *
+ * Event loops (epoll, libevent, libuv, io_uring, OpenSSL before its
+ * handshake), like SSL_accept(): call proxyproto_conn_read() when the socket
+ * is readable, or proxyproto_conn_feed() with bytes the loop read itself,
+ * until it returns >= 0; arm ONE timer for proxyproto_conn_ms_left() right
+ * after proxyproto_conn_init(), and drop the connection when it fires.
+ *
+ * Every call returns the same kind of value: >= 0 done (the header is in,
+ * or none was expected), PROXYPROTO_INCOMPLETE (wait for more bytes), or a
+ * negative error, after which the connection should be closed. Once done
+ * or failed, calls return that outcome again and read nothing.
+ * ------------------------------------------------------------------------ */
+
+/* Header bytes a proxyproto_conn holds without help: a plain v2 header
+ * takes 28 (IPv4) or 52 (IPv6) bytes, a health check 16-31, HAProxy with
+ * every TLS option about 180, a v1 line at most 107. Longer headers (a
+ * client certificate forwarded in a TLV) need proxyproto_conn_use_buffer(). */
+#define PROXYPROTO_CONN_BUF 1024
+
+/* One connection's header phase. All fields are private. */
+typedef struct proxyproto_conn {
+    const proxyproto_policy *policy_;
+    int fd_;
+    int result_;          /* PROXYPROTO_INCOMPLETE, then 0 or an error */
+    int has_header_;
+    long long deadline_ms_; /* CLOCK_MONOTONIC */
+    size_t held_;         /* HEADER_OPTIONAL, feed: payload bytes in buf */
+    proxyproto_reader reader_;
+    proxyproto_header header_;
+    /* struct sockaddr_storage, without <sys/socket.h> in this header */
+    union {
+        unsigned char bytes_[128];
+        long long align_;
+    } peer_, client_, server_;
+    uint8_t buf_[PROXYPROTO_CONN_BUF];
+} proxyproto_conn;
+
+/*
+ * Starts the header phase of accepted stream socket fd, now: the deadline
+ * is now + policy->header_timeout_ms.
+ *
+ * peer    the address accept() returned (copied), or NULL to ask
+ *         getpeername(). Pass it when you have it: a health check that
+ *         resets right after its header leaves getpeername() failing.
+ *         It must hold a whole sockaddr_in, _in6 or _un for its family:
+ *         zero the storage before accept(), which fills only 2 bytes for
+ *         an unnamed AF_UNIX client.
+ * policy  must outlive c. fd may be -1 for a loop that only feeds; the
+ *         server address of a connection without a usable header is then
+ *         left AF_UNSPEC.
+ *
+ * Returns PROXYPROTO_INCOMPLETE (a header is expected: read or feed),
+ * 0 (an untrusted peer let through by PROXYPROTO_POLICY_ALLOW_UNTRUSTED:
+ * done, no header), or
+ *   PROXYPROTO_ERR_UNTRUSTED         the peer is not a trusted load
+ *                                    balancer: close it now.
+ *   PROXYPROTO_ERR_CLOSED            peer NULL and the connection is already
+ *                                    gone (getpeername(): ENOTCONN; on Linux
+ *                                    a reset peer is still found through
+ *                                    SO_PEERNAME), so it cannot be checked.
+ *   PROXYPROTO_ERR_SYSTEM            getpeername() failed otherwise (errno).
+ *   PROXYPROTO_ERR_INVALID_ARGUMENT  c or policy is NULL, or the policy's
+ *                                    trusted is NULL with n_trusted > 0.
+ * Whatever it returns, the later calls return it too until something
+ * changes, so a caller may also ignore it and look at the next call's.
+ */
+PROXYPROTO_API int proxyproto_conn_init(proxyproto_conn *c, int fd,
+                                        const proxyproto_policy *policy,
+                                        const struct sockaddr *peer);
+
+/*
+ * Lets c hold headers up to cap bytes in buf (which must outlive c) instead
+ * of its own PROXYPROTO_CONN_BUF bytes; PROXYPROTO_V2_MAX_LEN holds any.
+ * Call it right after proxyproto_conn_init(). Returns 0, or
+ * PROXYPROTO_ERR_INVALID_ARGUMENT (NULL, or bytes were already read).
+ */
+PROXYPROTO_API int proxyproto_conn_use_buffer(proxyproto_conn *c, void *buf,
+                                              size_t cap);
+
+/*
+ * Non-blocking step on the socket: takes the header's bytes that have
+ * arrived and never a byte past the header (MSG_PEEK first), so the payload
+ * stays in the socket for the application's own reads (or SSL_accept()).
+ * Never blocks, whether or not fd is O_NONBLOCK. Reads until the socket has
+ * nothing more, so edge-triggered loops are fine.
+ *
+ * Returns 0 (done: read the payload from fd), PROXYPROTO_INCOMPLETE (wait
+ * until fd is readable, or the timer), or
+ *   PROXYPROTO_ERR_TIMEOUT    the deadline passed with the header still
+ *                             incomplete.
+ *   PROXYPROTO_ERR_CLOSED     the peer closed before the header ended.
+ *   PROXYPROTO_ERR_SYSTEM     recv() failed (ECONNRESET ...; errno).
+ *   PROXYPROTO_ERR_NOT_PROXY, PROXYPROTO_ERR_V1_*, PROXYPROTO_ERR_V2_*
+ *                             not a valid header (proxyproto_parse()).
+ *   PROXYPROTO_ERR_VERSION_REFUSED, PROXYPROTO_ERR_HEADER_TOO_BIG,
+ *   init's errors, PROXYPROTO_ERR_INVALID_ARGUMENT (c NULL).
+ */
+PROXYPROTO_API int proxyproto_conn_read(proxyproto_conn *c);
+
+/*
+ * For loops that read the socket themselves (libuv, a bufferevent, an
+ * io_uring recv, a TLS library's read callback...): data[0..len) are the
+ * next bytes of the stream. The header's part is copied into c (so the
+ * header outlives the loop's buffer); the rest is payload.
+ *
+ * Returns the number of bytes of data the header took (0 to len): done,
+ * and the payload starts at data + that number (after done, every call
+ * returns 0: all payload). Or PROXYPROTO_INCOMPLETE: all len bytes were
+ * header; feed the next ones. Or the errors of proxyproto_conn_read()
+ * (but CLOSED and SYSTEM, which are the loop's to see). data may be NULL
+ * when len is 0.
+ *
+ * With PROXYPROTO_POLICY_HEADER_OPTIONAL, a stream without a header may be
+ * found so only after bytes fed earlier were held: proxyproto_conn_held()
+ * gives them back; they come before data.
+ */
+PROXYPROTO_API int proxyproto_conn_feed(proxyproto_conn *c, const void *data,
+                                        size_t len);
+
+/*
+ * Blocking: proxyproto_conn_read() and poll() until done, failed, or the
+ * deadline. Signals (EINTR) do not end the wait early; the deadline does.
+ * Returns 0 or an error of proxyproto_conn_read(). For the thread that
+ * serves the connection, never for an accept loop: a client that sends its
+ * header slowly would make every other client wait behind it.
+ */
+PROXYPROTO_API int proxyproto_conn_wait(proxyproto_conn *c);
+
+/*
+ * accept() on listening socket lfd, then proxyproto_conn_init() and
+ * proxyproto_conn_wait(), all in the calling thread. For servers in which
+ * each worker accepts for itself (prefork, a pool of threads each calling
+ * accept on a shared listener) and for tools: never in a loop that hands
+ * connections to other threads (see proxyproto_conn_wait()).
+ *
+ * Returns the connection's descriptor (>= 0; c tells its client), or
+ *   PROXYPROTO_ERR_SYSTEM  accept() itself failed (errno: EINTR, EAGAIN on
+ *                          a non-blocking listener, EMFILE ...).
+ *   any error of proxyproto_conn_wait()  the connection was refused and is
+ *                          already closed; proxyproto_conn_peer(c) names it.
+ */
+PROXYPROTO_API int proxyproto_accept(int lfd, const proxyproto_policy *policy,
+                                     proxyproto_conn *c);
+
+/*
+ * Milliseconds until c's deadline, rounded up (0: it has passed), for the
+ * loop's one timer; -1 when no deadline applies any more (done or failed).
+ */
+PROXYPROTO_API int proxyproto_conn_ms_left(const proxyproto_conn *c);
+
+/*
+ * After done (>= 0): the address the application should use for the
+ * client (the header's source for PROXY; the socket's peer for LOCAL, v1
+ * UNKNOWN, UNSPEC and untrusted peers let through) and for the server (the
+ * header's destination, or getsockname(); AF_UNSPEC if that failed).
+ * Before done, or after a failure: an address of family AF_UNSPEC. Never
+ * NULL (unless c is), valid as long as c is. Format with
+ * proxyproto_format_sockaddr().
+ */
+PROXYPROTO_API const struct sockaddr *proxyproto_conn_client(const proxyproto_conn *c);
+PROXYPROTO_API const struct sockaddr *proxyproto_conn_server(const proxyproto_conn *c);
+
+/* The socket's own peer, the load balancer (or whoever connected): for
+ * logging refusals. AF_UNSPEC when unknown. */
+PROXYPROTO_API const struct sockaddr *proxyproto_conn_peer(const proxyproto_conn *c);
+
+/* After done: the parsed header (its TLVs, version, command), pointing into
+ * c (or the buffer of proxyproto_conn_use_buffer()); NULL when there was
+ * none (an untrusted or header-less peer let through) or not done. */
+PROXYPROTO_API const proxyproto_header *proxyproto_conn_header(const proxyproto_conn *c);
+
+/* PROXYPROTO_POLICY_HEADER_OPTIONAL with proxyproto_conn_feed() only:
+ * payload bytes fed before the stream was found to carry no header (at most
+ * 11: a part of a signature). Sets *len (0 almost always) and returns a
+ * pointer into c. */
+PROXYPROTO_API const void *proxyproto_conn_held(const proxyproto_conn *c,
+                                                size_t *len);
 
 #ifdef __cplusplus
 }

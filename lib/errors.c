@@ -2,34 +2,43 @@
  * the enum, the names and the messages cannot drift apart. */
 #include "proxyproto.h"
 
-/* Codes run from 0 down to PROXYPROTO_RESULT_LAST_: index by the negated
- * code. A gap in the list would leave a NULL entry, which known() refuses. */
-#define PROXYPROTO_MESSAGE_(name, value, message) [-(value)] = message,
-static const char *const messages[1 - PROXYPROTO_RESULT_LAST_] = {
-    PROXYPROTO_RESULT_LIST(PROXYPROTO_MESSAGE_)
-};
+#include <stddef.h>
+
+/* One switch per lookup: the list holds two positive codes (the policy
+ * verdicts) besides 0 and the negative ones, and a switch needs no table
+ * indexed by sign. */
+#define PROXYPROTO_MESSAGE_(name, value, message) case value: return message;
+static const char *message_of(int code)
+{
+    switch (code) {
+        PROXYPROTO_RESULT_LIST(PROXYPROTO_MESSAGE_)
+    }
+    return NULL;
+}
 #undef PROXYPROTO_MESSAGE_
 
-#define PROXYPROTO_NAME_(name, value, message) [-(value)] = "PROXYPROTO_" #name,
-static const char *const names[1 - PROXYPROTO_RESULT_LAST_] = {
-    PROXYPROTO_RESULT_LIST(PROXYPROTO_NAME_)
-};
-#undef PROXYPROTO_NAME_
-
-static int known(int code)
+#define PROXYPROTO_NAME_(name, value, message) case value: return "PROXYPROTO_" #name;
+static const char *name_of(int code)
 {
-    return code <= 0 && code >= PROXYPROTO_RESULT_LAST_ &&
-           messages[-code] != NULL;
+    switch (code) {
+        PROXYPROTO_RESULT_LIST(PROXYPROTO_NAME_)
+    }
+    return NULL;
 }
+#undef PROXYPROTO_NAME_
 
 PROXYPROTO_API const char *proxyproto_strerror(int code)
 {
-    return known(code) ? messages[-code] : "unknown result code";
+    const char *m = message_of(code);
+
+    return m != NULL ? m : "unknown result code";
 }
 
 PROXYPROTO_API const char *proxyproto_error_name(int code)
 {
-    return known(code) ? names[-code] : "PROXYPROTO_UNKNOWN";
+    const char *n = name_of(code);
+
+    return n != NULL ? n : "PROXYPROTO_UNKNOWN";
 }
 
 PROXYPROTO_API const char *proxyproto_version(void)

@@ -1,5 +1,6 @@
 /* Binary address -> text: dotted quad for IPv4, RFC 5952 for IPv6.
- * Used by proxyproto_format_ip() and by the v1 writer (SPEC.md section 2),
+ * Used by proxyproto_format_ip4() / _ip6(), the endpoint text of
+ * format_addr.c and by the v1 writer (SPEC.md section 2),
  * so every number is formatted by hand: no snprintf, no locale. */
 #include "writer.h"
 
@@ -158,21 +159,32 @@ PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t 
     return family == PROXYPROTO_AF_INET ? put_v4(p, ip) : put_v6(p, ip);
 }
 
-PROXYPROTO_API int proxyproto_format_ip(char *out, size_t cap, int family,
-                                        const uint8_t *ip)
+/* Writes the text of ip into out[0..cap) with its NUL. Staged so that out
+ * gets exactly the text (put_u8 writes a little past the end), and a short
+ * buffer is left untouched. */
+static int format_ip_text(char *out, size_t cap, int family, const uint8_t *ip)
 {
     char tmp[PROXYPROTO_IP_STRLEN];
     size_t n;
 
-    if (out == NULL || ip == NULL ||
-        (family != PROXYPROTO_AF_INET && family != PROXYPROTO_AF_INET6))
+    if (out == NULL || ip == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    /* Staged so that out gets exactly the text and its NUL (put_u8 writes
-     * a little past the end), and a short buffer is left untouched. */
     n = (size_t)(proxyproto__put_ip(tmp, family, ip) - tmp);
     if (n >= cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
     memcpy(out, tmp, n);
     out[n] = '\0';
     return (int)n;
+}
+
+PROXYPROTO_API int proxyproto_format_ip4(char *out, size_t cap,
+                                         const uint8_t *ip)
+{
+    return format_ip_text(out, cap, PROXYPROTO_AF_INET, ip);
+}
+
+PROXYPROTO_API int proxyproto_format_ip6(char *out, size_t cap,
+                                         const uint8_t *ip)
+{
+    return format_ip_text(out, cap, PROXYPROTO_AF_INET6, ip);
 }

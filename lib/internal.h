@@ -58,6 +58,25 @@ static inline void proxyproto__put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* The connection layer's version policy (SPEC.md 1: the first byte names
+ * the version, 'P' v1, '\r' v2): refuse the n >= 1 bytes of a stream
+ * whose parse said rc? At the first byte, whatever follows, so that any
+ * split of the stream gives the same verdict. Under HEADER_OPTIONAL a
+ * stream starting "POST" or "PRI" must pass as header-less: refuse only
+ * what is a header, once "PROXY " or the 12-byte v2 signature is in. */
+static inline int proxyproto__version_refused(unsigned flags, const uint8_t *buf,
+                                              size_t n, int rc)
+{
+    unsigned refuse = buf[0] == 'P' ? PROXYPROTO_POLICY_REFUSE_V1
+                      : buf[0] == '\r' ? PROXYPROTO_POLICY_REFUSE_V2 : 0;
+
+    if (!(flags & refuse))
+        return 0;
+    if (!(flags & PROXYPROTO_POLICY_HEADER_OPTIONAL))
+        return 1;
+    return rc != PROXYPROTO_ERR_NOT_PROXY && n >= (buf[0] == 'P' ? 6u : 12u);
+}
+
 /* CRC-32C implementations behind proxyproto_crc32c(); same contract.
  * The hardware one may only be called when proxyproto__crc32c_hw_available()
  * says 1. Tests hold the two equal. */

@@ -76,7 +76,7 @@ PROXYPROTO_API int proxyproto_read_header(proxyproto_reader *r, int fd,
      * PROXYPROTO_ERR_INTERRUPTED starts a new timeout_ms. */
     for (;;) {
         rc = proxyproto_reader_step(r, fd, hdr);
-        if (rc != PROXYPROTO_ERR_WOULD_BLOCK)
+        if (rc != PROXYPROTO_INCOMPLETE)
             return rc;
         rc = wait_readable(fd, timeout_ms >= 0 ? &deadline : NULL);
         if (rc != 0)

@@ -20,14 +20,16 @@ PROXYPROTO_API void proxyproto_reader_init(proxyproto_reader *r, void *buf,
     r->cap_ = buf != NULL ? cap : 0;
     r->len_ = 0;
     r->last_len_ = 0;
+    r->flags_ = 0;
 }
 
 /* errno of a failed recv() as a result code; errno itself is left alone so
- * that the caller can still read it after PROXYPROTO_ERR_SYSTEM. */
+ * that the caller can still read it after PROXYPROTO_ERR_SYSTEM. Nothing
+ * more to read yet is "incomplete", as for the parser. */
 static int recv_error(void)
 {
     if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return PROXYPROTO_ERR_WOULD_BLOCK;
+        return PROXYPROTO_INCOMPLETE;
     return errno == EINTR ? PROXYPROTO_ERR_INTERRUPTED : PROXYPROTO_ERR_SYSTEM;
 }
 
@@ -80,8 +82,20 @@ static int consume(proxyproto_reader *r, int fd, size_t n)
     return 0;
 }
 
-/* One peek, parse and consume. Returns the header length, an error, or
- * PROXYPROTO_INCOMPLETE after taking at least one header byte. */
+/* Under PROXYPROTO_POLICY_HEADER_OPTIONAL, bytes may be taken only once
+ * they are known to be a header: "PROXY " or the 12-byte v2 signature is
+ * in (the parse said "incomplete", so what is in is a prefix of one).
+ * Before that they may still turn out to be payload. */
+static int may_take(const proxyproto_reader *r, size_t seen)
+{
+    if (!(r->flags_ & PROXYPROTO_POLICY_HEADER_OPTIONAL))
+        return 1;
+    return seen >= (r->buf_[0] == 'P' ? 6u : PROXYPROTO__V2_SIG_LEN);
+}
+
+/* One peek, parse and consume. Returns the header length, an error,
+ * PROXYPROTO_INCOMPLETE when nothing more can be taken now, or 0 after
+ * taking at least one header byte (then peek again). */
 static int step_once(proxyproto_reader *r, int fd, proxyproto_header *hdr)
 {
     size_t want = peek_size(r), seen;
@@ -98,6 +112,8 @@ static int step_once(proxyproto_reader *r, int fd, proxyproto_header *hdr)
         return PROXYPROTO_ERR_CLOSED;
     seen = r->len_ + (size_t)n;
     rc = proxyproto_parse(hdr, r->buf_, seen, r->last_len_);
+    if (proxyproto__version_refused(r->flags_, r->buf_, seen, rc))
+        return PROXYPROTO_ERR_VERSION_REFUSED; /* left in the socket */
     if (rc > 0) {
         /* Take the header's part of the peek and leave the payload. */
         int err = consume(r, fd, (size_t)rc - r->len_);
@@ -109,13 +125,15 @@ static int step_once(proxyproto_reader *r, int fd, proxyproto_header *hdr)
      * the header cannot fit, whatever comes next. */
     if (hdr->need > r->cap_ - seen)
         return PROXYPROTO_ERR_HEADER_TOO_BIG;
+    if (!may_take(r, seen))
+        return PROXYPROTO_INCOMPLETE;
     /* Incomplete: every peeked byte belongs to the header (a v1 line has
      * no CRLF yet, a v2 header is shorter than 16 + len), so take all. */
     rc = consume(r, fd, (size_t)n);
     if (rc != 0)
         return rc;
     r->last_len_ = seen;
-    return PROXYPROTO_INCOMPLETE;
+    return 0;
 }
 
 PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
@@ -132,7 +150,7 @@ PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
      * each incomplete pass takes a byte, and a full buffer ends the loop. */
     do
         rc = step_once(r, fd, hdr);
-    while (rc == PROXYPROTO_INCOMPLETE);
+    while (rc == 0);
     return rc;
 }
 

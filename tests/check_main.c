@@ -29,6 +29,12 @@ START_TEST(every_code_reached)
     if (filtered())
         return;
     for (size_t i = 0; i < sizeof all_codes / sizeof all_codes[0]; i++) {
+        /* PROXYPROTO_ERR_WOULD_BLOCK keeps its number and name in the
+         * append-only list, but since 0.2 nothing returns it (the reader
+         * says PROXYPROTO_INCOMPLETE): no test can reach it. The one code
+         * exempt; test_socket.c asserts INCOMPLETE where it used to be. */
+        if (all_codes[i].code == PROXYPROTO_ERR_WOULD_BLOCK)
+            continue;
         if (!pp_reached(all_codes[i].code)) {
             fprintf(stderr, "result code never reached by a test: %s\n",
                     all_codes[i].name);
@@ -56,7 +62,8 @@ int main(void)
     Suite *(*const suites[])(void) = {
         suite_errors, suite_crc32c, suite_v1,      suite_v2,
         suite_tlv,    suite_vendor, suite_captures, suite_write,
-        suite_builder, suite_sockaddr, suite_socket,
+        suite_builder, suite_sockaddr, suite_socket, suite_format,
+        suite_details, suite_conn,
         suite_coverage,
     };
     SRunner *sr;

@@ -243,6 +243,295 @@ START_TEST(capture_list_complete)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * What the load balancer says about the client: proxyproto_details_get()
+ * and proxyproto_client_cert_verified() on the TLS captures and on
+ * headers built for the cases HAProxy does not show.
+ * ------------------------------------------------------------------------ */
+
+/* The capture of that name (it must be in caps[]). */
+static const capture *capture_named(const char *name)
+{
+    for (size_t i = 0; i < NCAPS; i++)
+        if (strcmp(caps[i].c.name, name) == 0)
+            return &caps[i];
+    ck_abort_msg("no capture %s", name);
+    return NULL;
+}
+
+/* Loads a capture and parses its header into *h; returns the buffer. */
+static uint8_t *load_parsed(const char *name, proxyproto_header *h)
+{
+    const capture *k = capture_named(name);
+    size_t len;
+    uint8_t *buf = load(k, &len);
+
+    pp_parse_ok(h, buf, k->header_len);
+    return buf;
+}
+
+/* The span is exactly want, and lies inside the header's TLV area. */
+static void expect_text(const proxyproto_header *h, proxyproto_text t,
+                        const char *want, const char *what)
+{
+    if (want == NULL) {
+        ck_assert_msg(t.ptr == NULL && t.len == 0, "%s: \"%.*s\", want none",
+                      what, (int)t.len, t.ptr != NULL ? t.ptr : "");
+        return;
+    }
+    ck_assert_msg(t.ptr != NULL && t.len == strlen(want) &&
+                      memcmp(t.ptr, want, t.len) == 0,
+                  "%s: \"%.*s\", want \"%s\"", what, (int)t.len,
+                  t.ptr != NULL ? t.ptr : "", want);
+    ck_assert_msg((const uint8_t *)t.ptr >= h->tlvs &&
+                      (const uint8_t *)t.ptr + t.len <= h->tlvs + h->tlvs_len,
+                  "%s: span outside the TLV area", what);
+}
+
+/* A client certificate that verified: the only case that says 1. */
+START_TEST(details_clientcert)
+{
+    proxyproto_header h;
+    proxyproto_details d;
+    proxyproto_ssl ssl;
+    proxyproto_tlv uid;
+    uint8_t *buf = load_parsed("haproxy-v2-tls-clientcert.bin", &h);
+
+    ck_assert_int_eq(proxyproto_client_cert_verified(&h), 1);
+    memset(&d, 0xA5, sizeof d);
+    EXPECT_RC(proxyproto_details_get(&h, &d), 0);
+    ck_assert_uint_eq(d.tls, 1);
+    ck_assert_uint_eq(d.cert_presented, 1);
+    ck_assert_uint_eq(d.cert_verified, 1);
+    ck_assert_uint_eq(d.verify, 0);
+    expect_text(&h, d.tls_version, "TLSv1.3", "tls_version");
+    expect_text(&h, d.cipher, CIPHER, "cipher");
+    expect_text(&h, d.cn, "client.example.org", "cn");
+    expect_text(&h, d.sig_alg, "RSA-SHA256", "sig_alg");
+    expect_text(&h, d.key_alg, "RSA2048", "key_alg");
+    expect_text(&h, d.sni, "api.example.net", "sni");
+    expect_text(&h, d.alpn, "h2", "alpn");
+    expect_text(&h, d.unique_id, "7F000001:DA3E_7F000001:46B4_6B094BCC_0000:1F48",
+                "unique_id");
+    /* the spans are the TLVs' own bytes, not copies */
+    EXPECT_RC(proxyproto_tlv_find(h.tlvs, h.tlvs_len, PROXYPROTO_TLV_UNIQUE_ID, &uid), 0);
+    ck_assert_ptr_eq(d.unique_id.ptr, (const char *)uid.value);
+    ck_assert_uint_eq(d.unique_id.len, 46);
+    EXPECT_RC(proxyproto_ssl_get(&h, &ssl), 0);
+    ck_assert_uint_eq(ssl.client, PROXYPROTO_SSL_CLIENT_SSL | PROXYPROTO_SSL_CLIENT_CERT_CONN |
+                                      PROXYPROTO_SSL_CLIENT_CERT_SESS);
+    free(buf);
+}
+END_TEST
+
+/* The trap: no certificate, and HAProxy still sends verify 0. */
+START_TEST(details_nocert)
+{
+    proxyproto_header h;
+    proxyproto_details d;
+    proxyproto_ssl ssl;
+    uint8_t *buf = load_parsed("haproxy-v2-tls-nocert.bin", &h);
+
+    EXPECT_RC(proxyproto_ssl_get(&h, &ssl), 0);
+    ck_assert_uint_eq(ssl.verify, 0); /* "verified" by the raw field... */
+    ck_assert_uint_eq(ssl.client, PROXYPROTO_SSL_CLIENT_SSL);
+    ck_assert_int_eq(proxyproto_client_cert_verified(&h), 0); /* ...yet no cert */
+    memset(&d, 0xA5, sizeof d);
+    EXPECT_RC(proxyproto_details_get(&h, &d), 0);
+    ck_assert_uint_eq(d.tls, 1);
+    ck_assert_uint_eq(d.cert_presented, 0);
+    ck_assert_uint_eq(d.cert_verified, 0);
+    ck_assert_uint_eq(d.verify, 0);
+    expect_text(&h, d.tls_version, "TLSv1.3", "tls_version");
+    expect_text(&h, d.cipher, CIPHER, "cipher");
+    expect_text(&h, d.cn, NULL, "cn");
+    expect_text(&h, d.sig_alg, "RSA-SHA256", "sig_alg");
+    expect_text(&h, d.key_alg, "RSA2048", "key_alg");
+    expect_text(&h, d.sni, "api.example.net", "sni");
+    expect_text(&h, d.alpn, "http/1.1", "alpn");
+    ck_assert_uint_eq(d.unique_id.len, 46);
+    ck_assert_mem_eq(d.unique_id.ptr, "7F000001:DA4A_7F000001:46B4_6B094BD1_0001", 41);
+    free(buf);
+}
+END_TEST
+
+/* Headers without an SSL TLV: v1, LOCAL, plain TCP v2; and NULL. Every
+ * field of the details empty. */
+START_TEST(details_none)
+{
+    static const char *const names[] = {
+        "haproxy-v1-tcp4.bin", "haproxy-v1-tcp6.bin", "nginx-v1-tcp4.bin",
+        "haproxy-v2-local-healthcheck.bin", "haproxy-v2-local-unix-frontend.bin",
+        "haproxy-v2-tcp6-crc32c.bin",
+    };
+
+    ck_assert_int_eq(proxyproto_client_cert_verified(NULL), 0);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        proxyproto_header h;
+        proxyproto_details d;
+        uint8_t *buf = load_parsed(names[i], &h);
+
+        ck_assert_msg(proxyproto_client_cert_verified(&h) == 0, "%s", names[i]);
+        memset(&d, 0xA5, sizeof d);
+        EXPECT_RC(proxyproto_details_get(&h, &d), 0);
+        ck_assert(d.tls == 0 && d.cert_presented == 0 && d.cert_verified == 0 &&
+                  d.verify == 0);
+        expect_text(&h, d.tls_version, NULL, "tls_version");
+        expect_text(&h, d.cipher, NULL, "cipher");
+        expect_text(&h, d.cn, NULL, "cn");
+        expect_text(&h, d.sig_alg, NULL, "sig_alg");
+        expect_text(&h, d.key_alg, NULL, "key_alg");
+        expect_text(&h, d.sni, NULL, "sni");
+        expect_text(&h, d.alpn, NULL, "alpn");
+        /* the IPv6 capture carries an empty UNIQUE_ID: a span of 0 bytes */
+        ck_assert_uint_eq(d.unique_id.len, 0);
+        free(buf);
+    }
+    {
+        proxyproto_header h;
+        proxyproto_details d;
+        uint8_t *buf = load_parsed("haproxy-v2-tcp4-crc32c-uniqueid.bin", &h);
+        EXPECT_RC(proxyproto_details_get(&h, &d), 0);
+        ck_assert_uint_eq(d.unique_id.len, 46);
+        ck_assert_uint_eq(d.tls, 0);
+        ck_assert_int_eq(proxyproto_client_cert_verified(&h), 0);
+        EXPECT_RC(proxyproto_details_get(NULL, &d), PROXYPROTO_ERR_INVALID_ARGUMENT);
+        EXPECT_RC(proxyproto_details_get(&h, NULL), PROXYPROTO_ERR_INVALID_ARGUMENT);
+        free(buf);
+    }
+}
+END_TEST
+
+/* SSL TLVs built by hand: every combination of the client bits with a
+ * verify word of 0 and 1. Verified exactly when SSL, a certificate bit
+ * (CONN or SESS) and verify 0. */
+START_TEST(details_built)
+{
+    static const uint32_t verifies[] = {0, 1, 0x80000000u};
+
+    for (unsigned client = 0; client < 8; client++) {
+        for (size_t v = 0; v < sizeof verifies / sizeof verifies[0]; v++) {
+            proxyproto_header in, h;
+            proxyproto_builder b;
+            proxyproto_details d;
+            uint8_t buf[256];
+            int n, tls = (client & PROXYPROTO_SSL_CLIENT_SSL) != 0;
+            int cert = tls && (client & (PROXYPROTO_SSL_CLIENT_CERT_CONN |
+                                         PROXYPROTO_SSL_CLIENT_CERT_SESS)) != 0;
+            int want = cert && verifies[v] == 0;
+
+            memset(&in, 0, sizeof in);
+            in.version = 2;
+            in.command = PROXYPROTO_CMD_PROXY;
+            in.family = PROXYPROTO_AF_INET;
+            in.transport = PROXYPROTO_TRANSPORT_STREAM;
+            in.has_addresses = 1;
+            proxyproto_builder_init(&b, &in);
+            ck_assert_int_eq(proxyproto_builder_add_ssl(&b, (uint8_t)client, verifies[v]), 0);
+            ck_assert_int_eq(proxyproto_builder_add_ssl_sub(&b, PROXYPROTO_SSL_CN, "x", 1), 0);
+            n = proxyproto_builder_finish(&b, buf, sizeof buf);
+            ck_assert_int_gt(n, 0);
+            pp_parse_ok(&h, buf, (size_t)n);
+            ck_assert_msg(proxyproto_client_cert_verified(&h) == want,
+                          "client 0x%x verify %u: want %d", client,
+                          (unsigned)verifies[v], want);
+            EXPECT_RC(proxyproto_details_get(&h, &d), 0);
+            ck_assert_uint_eq(d.tls, tls);
+            ck_assert_uint_eq(d.cert_presented, cert);
+            ck_assert_uint_eq(d.cert_verified, want);
+            ck_assert_uint_eq(d.verify, verifies[v]);
+            expect_text(&h, d.cn, "x", "cn");
+        }
+    }
+}
+END_TEST
+
+/* The brief's named cases, spelled out: a failed verification, and TLS
+ * without a certificate, both with the SSL bit set. */
+START_TEST(details_failed_and_certless)
+{
+    static const struct {
+        uint8_t client;
+        uint32_t verify;
+        int want;
+    } cases[] = {
+        {PROXYPROTO_SSL_CLIENT_SSL | PROXYPROTO_SSL_CLIENT_CERT_CONN, 1, 0},
+        {PROXYPROTO_SSL_CLIENT_SSL | PROXYPROTO_SSL_CLIENT_CERT_CONN, 0, 1},
+        {PROXYPROTO_SSL_CLIENT_SSL | PROXYPROTO_SSL_CLIENT_CERT_SESS, 0, 1},
+        {PROXYPROTO_SSL_CLIENT_SSL, 0, 0},
+        {PROXYPROTO_SSL_CLIENT_CERT_CONN, 0, 0}, /* no SSL bit */
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        proxyproto_header in, h;
+        proxyproto_builder b;
+        uint8_t buf[128];
+        int n;
+
+        memset(&in, 0, sizeof in);
+        in.version = 2;
+        in.command = PROXYPROTO_CMD_PROXY;
+        proxyproto_builder_init(&b, &in);
+        proxyproto_builder_add_ssl(&b, cases[i].client, cases[i].verify);
+        n = proxyproto_builder_finish(&b, buf, sizeof buf);
+        ck_assert_int_gt(n, 0);
+        pp_parse_ok(&h, buf, (size_t)n);
+        ck_assert_msg(proxyproto_client_cert_verified(&h) == cases[i].want,
+                      "case %zu", i);
+    }
+}
+END_TEST
+
+/* The first TLV of each type counts; a hand-made header with a malformed
+ * SSL TLV (no parse checked it) gives the parse's error and no "1". */
+START_TEST(details_first_and_malformed)
+{
+    static const uint8_t tlvs[] = {
+        0x01, 0x00, 0x02, 'h', '2',
+        0x01, 0x00, 0x08, 'h', 't', 't', 'p', '/', '1', '.', '1',
+        0x02, 0x00, 0x01, 'a',
+        0x02, 0x00, 0x01, 'b',
+    };
+    static const uint8_t bad_ssl[] = {0x02, 0x00, 0x01, 'a', 0x20, 0x00, 0x03, 0x07, 0x00, 0x00};
+    static const uint8_t bad_sub[] = {0x20, 0x00, 0x07, 0x07, 0x00, 0x00, 0x00, 0x00, 0x22, 0x00};
+    proxyproto_header h;
+    proxyproto_details d;
+
+    memset(&h, 0, sizeof h);
+    h.version = 2;
+    h.command = PROXYPROTO_CMD_PROXY;
+    h.tlvs = tlvs;
+    h.tlvs_len = sizeof tlvs;
+    EXPECT_RC(proxyproto_details_get(&h, &d), 0);
+    expect_text(&h, d.alpn, "h2", "alpn");
+    expect_text(&h, d.sni, "a", "sni");
+    ck_assert_uint_eq(d.tls, 0);
+
+    h.tlvs = bad_ssl;
+    h.tlvs_len = sizeof bad_ssl;
+    EXPECT_RC(proxyproto_details_get(&h, &d), PROXYPROTO_ERR_V2_SSL_TOO_SHORT);
+    ck_assert_int_eq(proxyproto_client_cert_verified(&h), 0);
+    h.tlvs = bad_sub;
+    h.tlvs_len = sizeof bad_sub;
+    EXPECT_RC(proxyproto_details_get(&h, &d), PROXYPROTO_ERR_V2_SSL_SUB_TRUNCATED);
+    ck_assert_int_eq(proxyproto_client_cert_verified(&h), 0);
+}
+END_TEST
+
+Suite *suite_details(void)
+{
+    Suite *s = suite_create("details");
+    TCase *tc = tcase_create("details");
+    tcase_add_test(tc, details_clientcert);
+    tcase_add_test(tc, details_nocert);
+    tcase_add_test(tc, details_none);
+    tcase_add_test(tc, details_built);
+    tcase_add_test(tc, details_failed_and_certless);
+    tcase_add_test(tc, details_first_and_malformed);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
 Suite *suite_captures(void)
 {
     Suite *s = suite_create("captures");

@@ -313,7 +313,7 @@ START_TEST(one_write)
 }
 END_TEST
 
-/* One byte at a time on a non-blocking socket: WOULD_BLOCK after every
+/* One byte at a time on a non-blocking socket: INCOMPLETE after every
  * byte but the last, then the header; then the payload is intact. */
 START_TEST(byte_at_a_time)
 {
@@ -326,11 +326,11 @@ START_TEST(byte_at_a_time)
     stream_pair(T_UNIX, &w, &fd);
     set_nonblocking(fd);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
-    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_WOULD_BLOCK);
+    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
     for (size_t i = 0; i < n; i++) {
         send_all(w, msg + i, 1);
         if (i + 1 < n)
-            EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_WOULD_BLOCK);
+            EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
         else
             EXPECT_RC(proxyproto_reader_step(&r, fd, &h), (int)n);
     }
@@ -359,7 +359,7 @@ START_TEST(split_everywhere)
         stream_pair(T_UNIX, &w, &fd);
         proxyproto_reader_init(&r, rbuf, sizeof rbuf);
         send_all(w, msg, k);
-        EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_WOULD_BLOCK);
+        EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
         send_all(w, msg + k, n - k + PAYLOAD_LEN);
         close(w);
         EXPECT_RC(proxyproto_reader_step(&r, fd, &h), (int)n);
@@ -380,9 +380,9 @@ START_TEST(step_never_blocks)
 
     stream_pair(T_UNIX, &w, &fd);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
-    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_WOULD_BLOCK);
+    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
     send_all(w, "PROXY TCP4 ", 11);
-    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_WOULD_BLOCK);
+    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
     close(w);
     close(fd);
 }
@@ -681,7 +681,7 @@ START_TEST(error_mid_header)
         stream_pair(T_UNIX, &w, &fd);
         proxyproto_reader_init(&r, rbuf, sizeof rbuf);
         send_all(w, cases[i].first, n1);
-        EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_WOULD_BLOCK);
+        EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
         send_all(w, cases[i].second, n2);
         EXPECT_RC(proxyproto_reader_step(&r, fd, &h), cases[i].rc);
         close(w);
@@ -737,7 +737,7 @@ START_TEST(too_big_known_early)
     stream_pair(T_UNIX, &w, &fd);
     send_all(w, msg, 10);
     proxyproto_reader_init(&r, small, sizeof small);
-    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_WOULD_BLOCK);
+    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
     send_all(w, msg + 10, n - 10);
     close(w);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_HEADER_TOO_BIG);
@@ -1052,6 +1052,7 @@ static proxyproto_policy make_policy(unsigned flags)
     p.trusted = trusted;
     p.n_trusted = 3;
     p.flags = flags;
+    p.header_timeout_ms = 0;
     return p;
 }
 
@@ -1065,13 +1066,13 @@ START_TEST(policy_trusted_and_not)
 {
     proxyproto_policy strict = make_policy(0);
     proxyproto_policy open = make_policy(PROXYPROTO_POLICY_ALLOW_UNTRUSTED);
-    proxyproto_policy none = {NULL, 0, 0};
+    proxyproto_policy none = {NULL, 0, 0, 0};
     struct sockaddr_un sun;
 
-    EXPECT_RC(check_peer(&strict, "10.9.8.7"), PROXYPROTO_EXPECT_HEADER);
-    EXPECT_RC(check_peer(&strict, "2001:db8::42"), PROXYPROTO_EXPECT_HEADER);
-    EXPECT_RC(check_peer(&strict, "::ffff:10.9.8.7"), PROXYPROTO_EXPECT_HEADER);
-    EXPECT_RC(check_peer(&strict, "127.0.0.1"), PROXYPROTO_EXPECT_HEADER);
+    EXPECT_CODE(check_peer(&strict, "10.9.8.7"), PROXYPROTO_EXPECT_HEADER);
+    EXPECT_CODE(check_peer(&strict, "2001:db8::42"), PROXYPROTO_EXPECT_HEADER);
+    EXPECT_CODE(check_peer(&strict, "::ffff:10.9.8.7"), PROXYPROTO_EXPECT_HEADER);
+    EXPECT_CODE(check_peer(&strict, "127.0.0.1"), PROXYPROTO_EXPECT_HEADER);
     EXPECT_RC(check_peer(&strict, "11.9.8.7"), PROXYPROTO_ERR_UNTRUSTED);
     EXPECT_RC(check_peer(&strict, "2001:db9::42"), PROXYPROTO_ERR_UNTRUSTED);
     EXPECT_RC(check_peer(&strict, "::ffff:11.9.8.7"), PROXYPROTO_ERR_UNTRUSTED);
@@ -1080,14 +1081,14 @@ START_TEST(policy_trusted_and_not)
 
     /* opt-in pass-through: untrusted peers come without a header; trusted
      * ones must still send one */
-    EXPECT_RC(check_peer(&open, "11.9.8.7"), PROXYPROTO_NO_HEADER);
-    EXPECT_RC(check_peer(&open, "::ffff:11.9.8.7"), PROXYPROTO_NO_HEADER);
-    EXPECT_RC(check_peer(&open, "10.9.8.7"), PROXYPROTO_EXPECT_HEADER);
+    EXPECT_CODE(check_peer(&open, "11.9.8.7"), PROXYPROTO_NO_HEADER);
+    EXPECT_CODE(check_peer(&open, "::ffff:11.9.8.7"), PROXYPROTO_NO_HEADER);
+    EXPECT_CODE(check_peer(&open, "10.9.8.7"), PROXYPROTO_EXPECT_HEADER);
 
     /* UNIX peers are trusted, even by an empty policy */
     memset(&sun, 0, sizeof sun);
     sun.sun_family = AF_UNIX;
-    EXPECT_RC(proxyproto_policy_check(&none, (struct sockaddr *)&sun),
+    EXPECT_CODE(proxyproto_policy_check(&none, (struct sockaddr *)&sun),
               PROXYPROTO_EXPECT_HEADER);
 
     EXPECT_RC(proxyproto_policy_check(NULL, (struct sockaddr *)&sun),
@@ -1102,7 +1103,7 @@ END_TEST
 START_TEST(policy_real_peers)
 {
     proxyproto_cidr only_v6lo, only_v4lo;
-    proxyproto_policy p4 = {&only_v4lo, 1, 0}, p6 = {&only_v6lo, 1, 0};
+    proxyproto_policy p4 = {&only_v4lo, 1, 0, 0}, p6 = {&only_v6lo, 1, 0, 0};
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int w, fd;
@@ -1111,7 +1112,7 @@ START_TEST(policy_real_peers)
     ck_assert_int_eq(proxyproto_cidr_parse(&only_v6lo, "::1/128"), 0);
     ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
     ck_assert_int_eq(getpeername(fd, (struct sockaddr *)&ss, &len), 0);
-    EXPECT_RC(proxyproto_policy_check(&p4, (struct sockaddr *)&ss), PROXYPROTO_EXPECT_HEADER);
+    EXPECT_CODE(proxyproto_policy_check(&p4, (struct sockaddr *)&ss), PROXYPROTO_EXPECT_HEADER);
     EXPECT_RC(proxyproto_policy_check(&p6, (struct sockaddr *)&ss), PROXYPROTO_ERR_UNTRUSTED);
     close(w);
     close(fd);
@@ -1119,7 +1120,7 @@ START_TEST(policy_real_peers)
         return;
     len = sizeof ss;
     ck_assert_int_eq(getpeername(fd, (struct sockaddr *)&ss, &len), 0);
-    EXPECT_RC(proxyproto_policy_check(&p6, (struct sockaddr *)&ss), PROXYPROTO_EXPECT_HEADER);
+    EXPECT_CODE(proxyproto_policy_check(&p6, (struct sockaddr *)&ss), PROXYPROTO_EXPECT_HEADER);
     EXPECT_RC(proxyproto_policy_check(&p4, (struct sockaddr *)&ss), PROXYPROTO_ERR_UNTRUSTED);
     close(w);
     close(fd);

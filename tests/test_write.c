@@ -1,5 +1,5 @@
-/* proxyproto_write(), proxyproto_write_size() and proxyproto_format_ip():
- * exact bytes, round trips both ways, canonical inputs written back
+/* proxyproto_write() and proxyproto_write_size() (address text is in
+ * test_format.c): exact bytes, round trips both ways, canonical inputs written back
  * byte for byte (CRC32C included), buffer limits. */
 #define _DEFAULT_SOURCE
 #include "tests.h"
@@ -376,145 +376,6 @@ START_TEST(canonical_v2)
 }
 END_TEST
 
-/* ------------------------------------------------------------------------
- * proxyproto_format_ip
- * ------------------------------------------------------------------------ */
-
-static const struct {
-    int fam;
-    const char *in, *out;
-} ips[] = {
-    {1, "0.0.0.0", "0.0.0.0"},
-    {1, "255.255.255.255", "255.255.255.255"},
-    {1, "192.0.2.1", "192.0.2.1"},
-    {1, "10.0.100.1", "10.0.100.1"},
-    {2, "::", "::"},
-    {2, "::1", "::1"},
-    {2, "1::", "1::"},
-    {2, "1::8", "1::8"},
-    {2, "2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1"},
-    {2, "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
-    {2, "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},
-    {2, "2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},
-    {2, "1:0:0:2:0:0:0:3", "1:0:0:2::3"},
-    {2, "fe80:0:0:0:1:0:0:0", "fe80::1:0:0:0"},
-    {2, "0:0:1:0:0:0:0:0", "0:0:1::"},
-    {2, "1:2:3:4:5:6:7:0", "1:2:3:4:5:6:7:0"},
-    {2, "0:1:2:3:4:5:6:7", "0:1:2:3:4:5:6:7"},
-    {2, "1:2:3:4:5:6:0:0", "1:2:3:4:5:6::"},
-    {2, "0:0:3:4:5:6:7:8", "::3:4:5:6:7:8"},
-    {2, "db8:0:0:0:0:0:0:0", "db8::"},
-    {2, "ABCD:EF01:2345:6789:ABCD:EF01:2345:6789",
-     "abcd:ef01:2345:6789:abcd:ef01:2345:6789"},
-    {2, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-     "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
-    {2, "::ffff:192.0.2.1", "::ffff:192.0.2.1"},
-    {2, "::ffff:0:0", "::ffff:0.0.0.0"},
-    {2, "::ffff:255.255.255.255", "::ffff:255.255.255.255"},
-    {2, "::1.2.3.4", "::102:304"},
-    {2, "64:ff9b::1.2.3.4", "64:ff9b::102:304"},
-    {2, "::fffe:1:2", "::fffe:1:2"},
-    {2, "0:0:0:0:ffff:1:2:3", "::ffff:1:2:3"},
-    {2, "1:0:0:0:0:ffff:102:304", "1::ffff:102:304"},
-    {2, "0:0:0:0:0:0:0:2", "::2"},
-};
-
-START_TEST(format_ip_table)
-{
-    const size_t i = (size_t)_i;
-    uint8_t ip[16];
-    char out[64];
-    size_t len = strlen(ips[i].out);
-    int rc;
-
-    pp_ip(ips[i].fam, ips[i].in, ip);
-    memset(out, 0xA5, sizeof out);
-    rc = proxyproto_format_ip(out, sizeof out, ips[i].fam, ip);
-    ck_assert_msg(rc == (int)len, "%s: returned %d, want %zu", ips[i].in, rc, len);
-    ck_assert_msg(memcmp(out, ips[i].out, len + 1) == 0, "%s: \"%.46s\", want \"%s\"",
-                  ips[i].in, out, ips[i].out);
-    /* Exactly len + 1 is enough; len is not (the NUL). */
-    memset(out, 0xA5, sizeof out);
-    EXPECT_RC(proxyproto_format_ip(out, len + 1, ips[i].fam, ip), (int)len);
-    ck_assert_str_eq(out, ips[i].out);
-    ck_assert_uint_eq((uint8_t)out[len + 1], 0xA5);
-    EXPECT_RC(proxyproto_format_ip((char *)pp_guard_end(out, len), len, ips[i].fam, ip),
-              PROXYPROTO_ERR_BUFFER_TOO_SMALL);
-    {
-        char *g = (char *)pp_guard_end(out, len + 1);
-        EXPECT_RC(proxyproto_format_ip(g, len + 1, ips[i].fam, ip), (int)len);
-        ck_assert_str_eq(g, ips[i].out);
-    }
-}
-END_TEST
-
-/* Against inet_ntop (RFC 5952 as well) on random addresses rich in zero
- * groups. glibc also writes ::a.b.c.d for the deprecated IPv4-compatible
- * form, which our format does not: those are skipped. */
-START_TEST(format_ip_random)
-{
-    uint64_t seed = 5952;
-    for (int round = 0; round < 20000; round++) {
-        uint8_t ip[16];
-        char ours[PROXYPROTO_IP_STRLEN], libc[INET6_ADDRSTRLEN];
-        int zeros6 = 1, rc;
-        for (int w = 0; w < 8; w++) {
-            uint64_t r = pp_rand(&seed);
-            unsigned v = (r & 1) ? 0 : (r & 2) ? (unsigned)(r >> 8) & 0xF
-                                               : (unsigned)(r >> 16) & 0xFFFF;
-            ip[2 * w] = (uint8_t)(v >> 8);
-            ip[2 * w + 1] = (uint8_t)v;
-            if (w < 6 && v != 0)
-                zeros6 = 0;
-        }
-        if (round % 7 == 0) { /* mapped */
-            memset(ip, 0, 10);
-            ip[10] = ip[11] = 0xFF;
-            zeros6 = 0;
-        }
-        if (zeros6)
-            continue;
-        PP_ASSERT(inet_ntop(AF_INET6, ip, libc, sizeof libc) != NULL, "ntop");
-        rc = proxyproto_format_ip(ours, sizeof ours, PROXYPROTO_AF_INET6, ip);
-        PP_ASSERT(rc == (int)strlen(libc) && strcmp(ours, libc) == 0,
-                      "ours \"%s\" (%d), inet_ntop \"%s\"", ours, rc, libc);
-    }
-    for (int round = 0; round < 2000; round++) {
-        uint8_t ip[4];
-        char ours[PROXYPROTO_IP_STRLEN], libc[INET_ADDRSTRLEN];
-        pp_rand_fill(&seed, ip, 4);
-        int rc;
-        PP_ASSERT(inet_ntop(AF_INET, ip, libc, sizeof libc) != NULL, "ntop");
-        rc = proxyproto_format_ip(ours, sizeof ours, PROXYPROTO_AF_INET, ip);
-        PP_ASSERT(rc == (int)strlen(libc) && strcmp(ours, libc) == 0,
-                  "ours \"%s\" (%d), inet_ntop \"%s\"", ours, rc, libc);
-    }
-}
-END_TEST
-
-START_TEST(format_ip_errors)
-{
-    uint8_t ip[16] = {0};
-    char out[64];
-    EXPECT_RC(proxyproto_format_ip(out, sizeof out, 0, ip),
-              PROXYPROTO_ERR_INVALID_ARGUMENT);
-    EXPECT_RC(proxyproto_format_ip(out, sizeof out, PROXYPROTO_AF_UNIX, ip),
-              PROXYPROTO_ERR_INVALID_ARGUMENT);
-    EXPECT_RC(proxyproto_format_ip(out, sizeof out, 7, ip),
-              PROXYPROTO_ERR_INVALID_ARGUMENT);
-    EXPECT_RC(proxyproto_format_ip(out, sizeof out, PROXYPROTO_AF_INET, NULL),
-              PROXYPROTO_ERR_INVALID_ARGUMENT);
-    EXPECT_RC(proxyproto_format_ip(NULL, 64, PROXYPROTO_AF_INET, ip),
-              PROXYPROTO_ERR_INVALID_ARGUMENT);
-    EXPECT_RC(proxyproto_format_ip(out, 0, PROXYPROTO_AF_INET6, ip),
-              PROXYPROTO_ERR_BUFFER_TOO_SMALL);
-    /* The longest texts fit in PROXYPROTO_IP_STRLEN. */
-    memset(ip, 0xFF, 16);
-    EXPECT_RC(proxyproto_format_ip(out, PROXYPROTO_IP_STRLEN, PROXYPROTO_AF_INET6, ip),
-              39);
-}
-END_TEST
-
 Suite *suite_write(void)
 {
     Suite *s = suite_create("write");
@@ -531,11 +392,6 @@ Suite *suite_write(void)
     tcase_add_test(tc, write_crc_twice);
     tcase_add_test(tc, canonical_v1);
     tcase_add_test(tc, canonical_v2);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("format_ip");
-    tcase_add_loop_test(tc, format_ip_table, 0, (int)(sizeof ips / sizeof ips[0]));
-    tcase_add_test(tc, format_ip_random);
-    tcase_add_test(tc, format_ip_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,6 +26,9 @@ Suite *suite_captures(void);
 Suite *suite_errors(void);
 Suite *suite_sockaddr(void);
 Suite *suite_socket(void); /* tests/test_socket.c */
+Suite *suite_format(void); /* tests/test_format.c */
+Suite *suite_details(void); /* tests/test_captures.c: TLS details, certs */
+Suite *suite_conn(void);   /* tests/test_conn.c */
 /* Last: every result code was reached by the suites run before it. */
 Suite *suite_coverage(void);
 
@@ -38,7 +41,11 @@ Suite *suite_coverage(void);
  * ------------------------------------------------------------------------ */
 
 void pp_reach_init(void);
+/* Marks a return value: > 0 is a length (marks PROXYPROTO_OK). */
 void pp_reach(int code, const char *where);
+/* Marks a result code as it is: 1 and 2 are the positive policy verdicts
+ * PROXYPROTO_EXPECT_HEADER and PROXYPROTO_NO_HEADER, not lengths. */
+void pp_reach_code(int code, const char *where);
 int pp_reached(int code);
 const char *pp_reached_by(int code);
 
@@ -51,6 +58,19 @@ const char *pp_reached_by(int code);
                       #expr, got_rc_, proxyproto_error_name(got_rc_),          \
                       want_rc_, proxyproto_error_name(want_rc_));              \
         pp_reach(want_rc_, __func__);                                          \
+    } while (0)
+
+/* EXPECT_RC for functions that return result codes only, never lengths
+ * (proxyproto_policy_check()): a positive `want` is marked as the code it
+ * is, not as a success length. */
+#define EXPECT_CODE(expr, want)                                                \
+    do {                                                                       \
+        int got_rc_ = (expr);                                                  \
+        int want_rc_ = (want);                                                 \
+        ck_assert_msg(got_rc_ == want_rc_, "%s: got %d (%s), want %d (%s)",    \
+                      #expr, got_rc_, proxyproto_error_name(got_rc_),          \
+                      want_rc_, proxyproto_error_name(want_rc_));              \
+        pp_reach_code(want_rc_, __func__);                                     \
     } while (0)
 
 /* An assertion for hot loops: Check's ck_assert records every passing
@@ -101,10 +121,13 @@ const char *pp_captures_dir(void);
  * unreadable page starts, and returns the copy; pp_guard_start() puts it
  * right after an unreadable page. Any read past either end faults. The
  * copy stays valid until the next call (one area per process).
+ * pp_guard_end_b() does the same in a second area, so that an input and an
+ * output buffer can both touch a guard page at once.
  * ------------------------------------------------------------------------ */
 
 #define PP_GUARD_MAX (65551 + 4096)
 uint8_t *pp_guard_end(const void *data, size_t n);
+uint8_t *pp_guard_end_b(const void *data, size_t n);
 uint8_t *pp_guard_start(const void *data, size_t n);
 
 /* ------------------------------------------------------------------------

@@ -14,7 +14,11 @@
  * Reached result codes, in memory shared with Check's forked children
  * ------------------------------------------------------------------------ */
 
-#define PP_NCODES (1 - PROXYPROTO_RESULT_LAST_)
+/* Codes run from PROXYPROTO_RESULT_LAST_ up to PP_CODE_MAX: the negative
+ * ones, 0, and the two positive policy verdicts (PROXYPROTO_EXPECT_HEADER,
+ * PROXYPROTO_NO_HEADER). Index: code - PROXYPROTO_RESULT_LAST_. */
+#define PP_CODE_MAX 2
+#define PP_NCODES (PP_CODE_MAX + 1 - PROXYPROTO_RESULT_LAST_)
 
 struct pp_reach_table {
     unsigned char hit[PP_NCODES];
@@ -35,28 +39,35 @@ void pp_reach_init(void)
     reach_table = p;
 }
 
+void pp_reach_code(int code, const char *where)
+{
+    size_t i;
+
+    if (reach_table == NULL || code < PROXYPROTO_RESULT_LAST_ || code > PP_CODE_MAX)
+        return;
+    i = (size_t)(code - PROXYPROTO_RESULT_LAST_);
+    if (!reach_table->hit[i]) {
+        reach_table->hit[i] = 1;
+        snprintf(reach_table->by[i], sizeof reach_table->by[i], "%s", where);
+    }
+}
+
 void pp_reach(int code, const char *where)
 {
-    if (code > 0)
-        code = 0; /* a length is a success */
-    if (reach_table == NULL || code < PROXYPROTO_RESULT_LAST_)
-        return;
-    if (!reach_table->hit[-code]) {
-        reach_table->hit[-code] = 1;
-        snprintf(reach_table->by[-code], sizeof reach_table->by[-code], "%s",
-                 where);
-    }
+    pp_reach_code(code > 0 ? 0 : code, where); /* a length is a success */
 }
 
 int pp_reached(int code)
 {
-    return reach_table != NULL && code <= 0 &&
-           code >= PROXYPROTO_RESULT_LAST_ && reach_table->hit[-code];
+    return reach_table != NULL && code <= PP_CODE_MAX &&
+           code >= PROXYPROTO_RESULT_LAST_ &&
+           reach_table->hit[code - PROXYPROTO_RESULT_LAST_];
 }
 
 const char *pp_reached_by(int code)
 {
-    return pp_reached(code) ? reach_table->by[-code] : "(nothing)";
+    return pp_reached(code) ? reach_table->by[code - PROXYPROTO_RESULT_LAST_]
+                            : "(nothing)";
 }
 
 /* ------------------------------------------------------------------------
@@ -208,44 +219,56 @@ void pp_ip(int family, const char *text, uint8_t *out)
  * Guard pages: [PROT_NONE][data pages][PROT_NONE]
  * ------------------------------------------------------------------------ */
 
-static uint8_t *guard_data;
+/* Area 0 serves pp_guard_end() and pp_guard_start(); area 1
+ * pp_guard_end_b(), for a second buffer alive at the same time. */
+static uint8_t *guard_data[2];
 static size_t guard_size;
 
-static void guard_init(void)
+static void guard_init(int area)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t data = (PP_GUARD_MAX + page - 1) / page * page;
     uint8_t *p;
 
-    if (guard_data != NULL)
+    if (guard_data[area] != NULL)
         return;
     p = mmap(NULL, data + 2 * page, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert(p != MAP_FAILED);
     ck_assert(mprotect(p, page, PROT_NONE) == 0);
     ck_assert(mprotect(p + page + data, page, PROT_NONE) == 0);
-    guard_data = p + page;
+    guard_data[area] = p + page;
     guard_size = data;
 }
 
-uint8_t *pp_guard_end(const void *data, size_t n)
+static uint8_t *guard_end_in(int area, const void *data, size_t n)
 {
     uint8_t *p;
-    guard_init();
+    guard_init(area);
     ck_assert(n <= guard_size);
-    p = guard_data + guard_size - n;
+    p = guard_data[area] + guard_size - n;
     if (n)
         memcpy(p, data, n);
     return p;
 }
 
+uint8_t *pp_guard_end(const void *data, size_t n)
+{
+    return guard_end_in(0, data, n);
+}
+
+uint8_t *pp_guard_end_b(const void *data, size_t n)
+{
+    return guard_end_in(1, data, n);
+}
+
 uint8_t *pp_guard_start(const void *data, size_t n)
 {
-    guard_init();
+    guard_init(0);
     ck_assert(n <= guard_size);
     if (n)
-        memcpy(guard_data, data, n);
-    return guard_data;
+        memcpy(guard_data[0], data, n);
+    return guard_data[0];
 }
 
 /* ------------------------------------------------------------------------

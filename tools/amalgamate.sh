@@ -49,8 +49,10 @@ parse.c
 datagram.c
 tlv.c
 vendor.c
+details.c
 sockaddr.c
 format_ip.c
+format_addr.c
 write_v1.c
 write_v2.c
 write.c
@@ -60,6 +62,7 @@ cidr.c
 reader.c
 read_header.c
 resolve.c
+conn.c
 '
 
 lines=0

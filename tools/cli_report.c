@@ -38,9 +38,9 @@ static void print_endpoint(FILE *out, const char *key, unsigned family,
         cli_json_string(out, a->path, a->path_len); /* no port for UNIX */
         return;
     }
-    if (proxyproto_format_ip(text, sizeof text, (int)family,
-                             family == PROXYPROTO_AF_INET ? a->ip.v4
-                                                          : a->ip.v6) < 0)
+    if ((family == PROXYPROTO_AF_INET
+             ? proxyproto_format_ip4(text, sizeof text, a->ip.v4)
+             : proxyproto_format_ip6(text, sizeof text, a->ip.v6)) < 0)
         text[0] = '\0'; /* cannot happen for INET/INET6 with this buffer */
     fprintf(out, "\"%s\",\"%s_port\":%u", text, key, (unsigned)a->port);
 }

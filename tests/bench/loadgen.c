@@ -179,11 +179,11 @@ static int parse_addr(const char *s, int want_port,
 static void addr_ip(char *out, size_t cap, const struct sockaddr_storage *ss)
 {
     if (ss->ss_family == AF_INET)
-        proxyproto_format_ip(out, cap, PROXYPROTO_AF_INET,
-                             (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr);
+        proxyproto_format_ip4(out, cap,
+                              (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr);
     else
-        proxyproto_format_ip(out, cap, PROXYPROTO_AF_INET6,
-                             ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr);
+        proxyproto_format_ip6(out, cap,
+                              ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr);
 }
 
 static int parse_seconds(const char *v, double max, double *out)

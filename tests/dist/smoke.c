@@ -38,7 +38,7 @@ static void v1(void)
         return;
     check(hdr.version == 1 && hdr.family == PROXYPROTO_AF_INET, "v1 fields");
     check(proxyproto_use_header_addresses(&hdr) == 1, "v1 addresses used");
-    check(proxyproto_format_ip(ip, sizeof ip, hdr.family, hdr.src.ip.v4) == 9 &&
+    check(proxyproto_format_ip4(ip, sizeof ip, hdr.src.ip.v4) == 9 &&
               strcmp(ip, "192.0.2.1") == 0 && hdr.src.port == 56324,
           "v1 source address");
     check(proxyproto_sockaddr(&hdr, PROXYPROTO_DESTINATION, &ss) > 0 &&

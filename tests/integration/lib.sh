@@ -280,19 +280,12 @@ http_get() {
 # Body of an HTTP response held in $1 (after the first empty line).
 http_body() { printf '%s' "$1" | tr -d '\r' | sed '1,/^$/d'; }
 
-# expect_ip_body NAME BODY IP PORT: BODY is http-server's "IP = IP:PORT".
-# For IPv6 the contract ("IP = <client ip>:<client port>") does not say
-# whether the address is bracketed: "IP = ::1:5000" and "IP = [::1]:5000"
-# both pass; any other address or port fails.
+# expect_ip_body NAME BODY IP PORT: BODY is http-server's "IP = IP:PORT",
+# an IPv6 address in brackets ("IP = [::1]:5000"), as every HTTP example
+# answers since 0.2.
 expect_ip_body() {
     case $3 in
-    *:*)
-        if [ "$2" = "IP = [$3]:$4" ]; then
-            pass "$1"
-            return
-        fi
-        expect_eq "$1" "$2" "IP = $3:$4"
-        ;;
+    *:*) expect_eq "$1" "$2" "IP = [$3]:$4" ;;
     *) expect_eq "$1" "$2" "IP = $3:$4" ;;
     esac
 }

@@ -438,22 +438,11 @@ static uint64_t inode_of(int fd)
     return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-/* "1.2.3.4:5" or "[::1]:5". */
+/* "1.2.3.4:5", "[::1]:5" or "unix:/path". */
 static void fmt_sa(char *out, size_t cap, const struct sockaddr *sa)
 {
-    char ip[PROXYPROTO_IP_STRLEN];
-
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s = (const struct sockaddr_in *)(const void *)sa;
-        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET, (const uint8_t *)&s->sin_addr);
-        snprintf(out, cap, "%s:%u", ip, (unsigned)ntohs(s->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)(const void *)sa;
-        proxyproto_format_ip(ip, sizeof ip, PROXYPROTO_AF_INET6, s->sin6_addr.s6_addr);
-        snprintf(out, cap, "[%s]:%u", ip, (unsigned)ntohs(s->sin6_port));
-    } else {
+    if (proxyproto_format_sockaddr(out, cap, sa) < 0)
         snprintf(out, cap, "(family %d)", (int)sa->sa_family);
-    }
 }
 
 /* Copies a socket address out the way the kernel does: at most *alen
@@ -763,7 +752,7 @@ static int advance(struct cstate *c)
     do
         rc = proxyproto_reader_step(&c->r, c->fd, &c->hdr);
     while (rc == PROXYPROTO_ERR_INTERRUPTED && ++tries < 16);
-    if (rc == PROXYPROTO_ERR_WOULD_BLOCK || rc == PROXYPROTO_ERR_INTERRUPTED)
+    if (rc == PROXYPROTO_INCOMPLETE || rc == PROXYPROTO_ERR_INTERRUPTED)
         return R_WAIT;
     if (rc == PROXYPROTO_ERR_SYSTEM)
         c->err = errno;
