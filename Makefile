@@ -41,13 +41,21 @@ CLI_SRC := $(sort $(wildcard tools/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
-EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
-EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(B)/bin/%)
+# Examples on an event library or OpenSSL, each built when pkg-config finds
+# its library (tools/install-deps.sh installs them all).
+PKG_EXAMPLES := libevent-server libuv-server uring-server tls-server
+pkg_libevent-server := libevent
+pkg_libuv-server := libuv
+pkg_uring-server := liburing
+pkg_tls-server := openssl
+PKG_EXAMPLES_FOUND := $(foreach e,$(PKG_EXAMPLES),$(if $(shell pkg-config --exists $(pkg_$(e)) && echo y),$(e)))
+EXAMPLE_SRC := $(filter-out $(PKG_EXAMPLES:%=examples/%.c),$(sort $(wildcard examples/*.c)))
+EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(B)/bin/%) $(PKG_EXAMPLES_FOUND:%=$(B)/bin/%)
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-.PHONY: all lib cli examples man check test-unit test-cli test-promises test-readme demo install uninstall clean
+.PHONY: all lib cli examples man check test-unit test-cli test-promises test-readme test-example-lines demo install uninstall clean
 all: lib $(B)/proxyproto.pc cli examples
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(B)/lib/$(SONAME) $(B)/lib/libproxyproto.so
@@ -98,6 +106,11 @@ $(B)/bin/%: examples/%.c $(STATIC_LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -pthread -o $@ $< $(STATIC_LIB)
 
+$(PKG_EXAMPLES:%=$(B)/bin/%): $(B)/bin/%: examples/%.c $(STATIC_LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $$(pkg-config --cflags $(pkg_$*)) $(LDFLAGS) -o $@ $< \
+	    $(STATIC_LIB) $$(pkg-config --libs $(pkg_$*))
+
 $(B)/tests/check_proxyproto: $(TEST_OBJ) $(STATIC_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(STATIC_LIB) $(CHECK_LIBS)
@@ -106,7 +119,7 @@ $(B)/tests/check_proxyproto: $(TEST_OBJ) $(STATIC_LIB)
 CAPTURES ?= tests/captures
 
 # What `make check` runs; the fragments below add their own.
-CHECKS := test-unit test-cli test-promises test-readme
+CHECKS := test-unit test-cli test-promises test-readme test-example-lines
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
@@ -127,6 +140,10 @@ test-promises: lib
 # The README's C example still compiles.
 test-readme: lib
 	sh tests/readme.sh $(CC) $(STATIC_LIB)
+
+# Each example server's lines for the PROXY protocol, as the README says.
+test-example-lines:
+	sh tests/example_lines.sh
 
 demo: all
 	@sh tools/demo.sh $(B)/bin

@@ -10,5 +10,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config check clang libclang-rt-14-dev valgrind \
     cmake groff-base python3 \
-    haproxy nginx libnginx-mod-stream curl socat openssl >/dev/null
+    haproxy nginx libnginx-mod-stream curl socat openssl \
+    libevent-dev libuv1-dev liburing-dev libssl-dev >/dev/null
 echo "install-deps: done"

@@ -16,7 +16,7 @@ BIN=${1:?usage: run.sh BIN_DIR [TEST...]}
 shift
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 
-TESTS="curl_haproxy_protocol send_to_echo haproxy_send_proxy haproxy_tls haproxy_health_checks nginx_stream lb_accept_proxy hostile_peers"
+TESTS="curl_haproxy_protocol send_to_echo haproxy_send_proxy haproxy_tls haproxy_health_checks nginx_stream lb_accept_proxy hostile_peers event_servers tls_server"
 [ $# -gt 0 ] && TESTS="$*"
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/proxyproto-integration.XXXXXX") || exit 2
