@@ -86,9 +86,10 @@ static int conn_take_peer(proxyproto_conn *c, const struct sockaddr *peer)
         memcpy(c->peer_.bytes_, peer, conn_sockaddr_size(peer));
         return 0;
     }
+    /* Zeroed: an unnamed AF_UNIX peer fills in its family only. */
+    memset(c->peer_.bytes_, 0, sizeof c->peer_.bytes_);
     if (getpeername(c->fd_, SA(c->peer_), &len) != 0 &&
         !conn_peer_after_reset(c)) {
-        memset(c->peer_.bytes_, 0, sizeof c->peer_.bytes_);
         /* ENOTCONN where SO_PEERNAME cannot help: gone before we looked,
          * so whom to trust is unknowable. */
         return errno == ENOTCONN ? PROXYPROTO_ERR_CLOSED : PROXYPROTO_ERR_SYSTEM;
@@ -111,7 +112,8 @@ static int conn_finish(proxyproto_conn *c, int has_header)
         return 0;
     }
     memcpy(c->client_.bytes_, c->peer_.bytes_, sizeof c->client_.bytes_);
-    if (c->fd_ < 0 || getsockname(c->fd_, SA(c->server_), &len) != 0)
+    memset(c->server_.bytes_, 0, sizeof c->server_.bytes_); /* as above */
+    if (c->fd_ >= 0 && getsockname(c->fd_, SA(c->server_), &len) != 0)
         memset(c->server_.bytes_, 0, sizeof c->server_.bytes_);
     return 0;
 }
@@ -123,6 +125,24 @@ static int conn_fail(proxyproto_conn *c, int rc)
     return rc;
 }
 
+/* A fresh state, writing only what is read before it is written: the
+ * buffer, the header and the address blocks are filled as the header phase
+ * goes (zeroing them all would cost more than the parse). */
+static void conn_reset(proxyproto_conn *c, int fd,
+                       const proxyproto_policy *policy, int result)
+{
+    c->policy_ = policy;
+    c->fd_ = fd;
+    c->result_ = result;
+    c->has_header_ = 0;
+    c->deadline_ms_ = 0;
+    c->held_ = 0;
+    SA(c->peer_)->sa_family = AF_UNSPEC;
+    SA(c->client_)->sa_family = AF_UNSPEC;
+    SA(c->server_)->sa_family = AF_UNSPEC;
+    proxyproto_reader_init(&c->reader_, c->buf_, sizeof c->buf_);
+}
+
 PROXYPROTO_API int proxyproto_conn_init(proxyproto_conn *c, int fd,
                                         const proxyproto_policy *policy,
                                         const struct sockaddr *peer)
@@ -131,10 +151,7 @@ PROXYPROTO_API int proxyproto_conn_init(proxyproto_conn *c, int fd,
 
     if (c == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    memset(c, 0, offsetof(proxyproto_conn, buf_));
-    c->fd_ = fd;
-    c->policy_ = policy;
-    proxyproto_reader_init(&c->reader_, c->buf_, sizeof c->buf_);
+    conn_reset(c, fd, policy, PROXYPROTO_INCOMPLETE);
     if (policy == NULL)
         return conn_fail(c, PROXYPROTO_ERR_INVALID_ARGUMENT);
     c->reader_.flags_ = policy->flags;
@@ -148,7 +165,6 @@ PROXYPROTO_API int proxyproto_conn_init(proxyproto_conn *c, int fd,
         return conn_finish(c, 0);
     if (rc != PROXYPROTO_EXPECT_HEADER)
         return conn_fail(c, rc);
-    c->result_ = PROXYPROTO_INCOMPLETE;
     return PROXYPROTO_INCOMPLETE;
 }
 
@@ -338,8 +354,7 @@ PROXYPROTO_API int proxyproto_accept(int lfd, const proxyproto_policy *policy,
 
     if (c == NULL || policy == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    memset(c, 0, offsetof(proxyproto_conn, buf_));
-    c->fd_ = -1;
+    conn_reset(c, -1, policy, PROXYPROTO_INCOMPLETE);
     /* Zeroed: for an unnamed AF_UNIX client accept() fills 2 bytes only. */
     memset(&peer, 0, sizeof peer);
     fd = accept(lfd, (struct sockaddr *)&peer, &len);

@@ -1148,7 +1148,7 @@ START_TEST(read_use_buffer_late)
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_use_buffer(&c, big, sizeof big),
               PROXYPROTO_ERR_INVALID_ARGUMENT);
-    send_all(w, V1_TCP4 + 10, sizeof V1_TCP4 - 1 - 10);
+    send_all(w, &V1_TCP4[10], sizeof V1_TCP4 - 1 - 10);
     EXPECT_RC(proxyproto_conn_read(&c), 0);
     /* the header is in the first buffer given, still in use */
     expect_header(&c, (const uint8_t *)V1_TCP4, sizeof V1_TCP4 - 1, mine, sizeof mine);
@@ -1195,10 +1195,10 @@ START_TEST(deadline_wait)
     ck_assert_int_eq(proxyproto_conn_ms_left(&c), -1);
     expect_unspec(&c);
     /* the error sticks even when the rest arrives */
-    send_all(w, V1_TCP4 + 20, sizeof V1_TCP4 - 1 - 20);
+    send_all(w, &V1_TCP4[20], sizeof V1_TCP4 - 1 - 20);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_ERR_TIMEOUT);
     close(w);
-    expect_rest(fd, V1_TCP4 + 20, sizeof V1_TCP4 - 1 - 20);
+    expect_rest(fd, &V1_TCP4[20], sizeof V1_TCP4 - 1 - 20);
     close(fd);
 }
 END_TEST
@@ -1289,7 +1289,7 @@ START_TEST(deadline_trickle_read)
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     for (;;) {
         ck_assert_uint_lt(sent, sizeof V1_TCP4 - 1); /* still incomplete */
-        send_all(w, V1_TCP4 + sent++, 1);
+        send_all(w, &V1_TCP4[sent++], 1);
         rc = proxyproto_conn_read(&c);
         t = now_ms() - t0;
         if (rc != PROXYPROTO_INCOMPLETE)
@@ -1508,7 +1508,7 @@ START_TEST(feed_deadline)
     feed_init(&c, &p, &e);
     for (;;) {
         ck_assert_uint_lt(fed, sizeof V1_TCP4 - 2);
-        rc = proxyproto_conn_feed(&c, V1_TCP4 + fed++, 1);
+        rc = proxyproto_conn_feed(&c, &V1_TCP4[fed++], 1);
         t = now_ms() - t0;
         if (rc != PROXYPROTO_INCOMPLETE)
             break;
@@ -1519,7 +1519,7 @@ START_TEST(feed_deadline)
     EXPECT_RC(rc, PROXYPROTO_ERR_TIMEOUT);
     ck_assert_msg(t >= 190 && t < 1000, "TIMEOUT after %lld ms", t);
     ck_assert_int_ge(incomplete_feeds, 2);
-    EXPECT_RC(proxyproto_conn_feed(&c, V1_TCP4 + fed, sizeof V1_TCP4 - 1 - fed),
+    EXPECT_RC(proxyproto_conn_feed(&c, &V1_TCP4[fed], sizeof V1_TCP4 - 1 - fed),
               PROXYPROTO_ERR_TIMEOUT);
 
     /* nothing fed at all: an empty feed after the deadline says it */
@@ -1532,7 +1532,7 @@ START_TEST(feed_deadline)
     feed_init(&c, &p, &e);
     EXPECT_RC(proxyproto_conn_feed(&c, V1_TCP4, 10), PROXYPROTO_INCOMPLETE);
     sleep_ms(60);
-    EXPECT_RC(proxyproto_conn_feed(&c, V1_TCP4 + 10, sizeof V1_TCP4 - 1 - 10),
+    EXPECT_RC(proxyproto_conn_feed(&c, &V1_TCP4[10], sizeof V1_TCP4 - 1 - 10),
               (int)sizeof V1_TCP4 - 1 - 10);
 }
 END_TEST
@@ -2048,7 +2048,7 @@ START_TEST(wait_through_signal)
     ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
     send_all(w, V1_TCP4, 11);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-    writer_start(&wr, w, V1_TCP4 + 11, sizeof V1_TCP4 - 1 - 11, 200, 0, 0);
+    writer_start(&wr, w, &V1_TCP4[11], sizeof V1_TCP4 - 1 - 11, 200, 0, 0);
     ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
     EXPECT_RC(proxyproto_conn_wait(&c), 0);
     writer_join(&wr);

@@ -38,7 +38,10 @@
 #include "proxyproto.h"
 #include "internal.h" /* proxyproto__crc32c_hw / _sw */
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +93,7 @@ enum kind {
     K_SSL_SUBS,  /* proxyproto_ssl_get() and three sub-TLV lookups */
     K_WRITE,     /* proxyproto_write() */
     K_BUILDER,   /* builder init, adds and finish */
+    K_CONN_FEED, /* proxyproto_conn_init() + _feed() of the whole header */
     K_CRC_HW,    /* proxyproto__crc32c_hw(), else proxyproto_crc32c() */
     K_CRC_SW     /* proxyproto__crc32c_sw() */
 };
@@ -301,6 +305,30 @@ static int build(const proxyproto_header *h, uint8_t *out, size_t cap)
     return proxyproto_builder_finish(&b, out, cap);
 }
 
+/* The connection layer's cost over the parse: init (trust check, clock
+ * read for the deadline) and feed (copy of the header into the conn, the
+ * parse, the addresses to use), from a trusted loopback peer. */
+static int conn_feed(const uint8_t *in, size_t len)
+{
+    static proxyproto_cidr lo;
+    static proxyproto_policy policy;
+    struct sockaddr_in peer;
+    proxyproto_conn conn;
+    int r;
+
+    if (policy.n_trusted == 0) {
+        proxyproto_cidr_parse(&lo, "127.0.0.0/8");
+        policy.trusted = &lo;
+        policy.n_trusted = 1;
+    }
+    memset(&peer, 0, sizeof peer);
+    peer.sin_family = AF_INET;
+    peer.sin_addr.s_addr = htonl(0x7F000001);
+    proxyproto_conn_init(&conn, -1, &policy, (const struct sockaddr *)&peer);
+    r = proxyproto_conn_feed(&conn, in, len);
+    return r + proxyproto_conn_client(&conn)->sa_family;
+}
+
 static void setup(const char *captures)
 {
     static const uint8_t lo4[4] = {127, 0, 0, 1}, max4[4] = {255, 255, 255, 255};
@@ -331,6 +359,10 @@ static void setup(const char *captures)
     if (n != 28)
         die("proxyproto_write", "v2-tcp4", n, 28);
     add_parse("v2-tcp4", buf, (size_t)n, n);
+    c = add_case("conn/feed-v2-tcp4", K_CONN_FEED);
+    memcpy(c->in, buf, (size_t)n);
+    c->in_len = (size_t)n;
+    c->expect = n + AF_INET;
     set_tcp6(&h, 2, lo6, lo6, 48352, 18002);
     n = proxyproto_write(buf, sizeof buf, &h);
     if (n != 52)
@@ -492,6 +524,12 @@ NOINLINE static uint64_t bench_instr_loop(struct bench_case *c, size_t iters)
             BARRIER(out);
         }
         break;
+    case K_CONN_FEED:
+        for (i = 0; i < iters; i++) {
+            BARRIER(c->in);
+            sum += (unsigned)conn_feed(c->in, c->in_len);
+        }
+        break;
     case K_CRC_HW:
         if (!proxyproto__crc32c_hw_available()) { /* the best there is */
             for (i = 0; i < iters; i++) {
@@ -555,6 +593,11 @@ static void verify(struct bench_case *c)
         r = build(&c->hdr, out, sizeof out);
         if (r != c->expect)
             die("builder", c->name, r, c->expect);
+        break;
+    case K_CONN_FEED:
+        r = conn_feed(c->in, c->in_len);
+        if (r != c->expect)
+            die("proxyproto_conn_feed", c->name, r, c->expect);
         break;
     case K_CRC_HW:
         if (!proxyproto__crc32c_hw_available())
