@@ -27,14 +27,14 @@
  * would keep that client forever. Once the header is in, the same timer is
  * re-armed, once, as the deadline of the request and its answer (10 s).
  *
- * Lines marked PP exist for the PROXY protocol only (15): the
- * proxyproto_conn field; its init, the timer armed for ms_left() and the
- * call that applies init's verdict at once; the feed, its refusal (3 lines)
- * and the drain of the header's bytes; the test for the header's end and the
- * answer built from proxyproto_conn_client(); the refusal log in conn_end()
- * (2) and the reasons the timer and the bufferevent give it (TIMEOUT,
- * CLOSED or SYSTEM). Without a load balancer the timer would stay, armed for
- * the request when the connection is accepted. */
+ * Lines marked PP exist for the PROXY protocol only (11): the
+ * proxyproto_conn field; its init and the call that applies init's verdict
+ * at once; the feed, its refusal (3 lines) and the drain of the header's
+ * bytes; the test for the header's end; the refusal log in conn_end() (2).
+ * Lines that would stay, reading differently, are not marked: the timer
+ * armed for ms_left() (else for the request), the reasons the timer and the
+ * bufferevent give conn_end() (else none), the answer naming
+ * proxyproto_conn_client() (else the socket's peer). */
 #define _POSIX_C_SOURCE 200809L
 #define PROG "libevent-server"
 #define DEFAULT_LISTEN "127.0.0.1:8083"

@@ -40,7 +40,8 @@
  * connected directly would not have them): the proxyproto_conn field, its
  * init, the header phase (its dispatch, the feed, a recv's end turned into
  * a reject code, the next recv by the deadline, the reject, the header's
- * bytes dropped) and proxyproto_conn_client(). */
+ * bytes dropped). The answer naming proxyproto_conn_client() instead of
+ * the socket's peer is a line changed, not added: not marked. */
 #define _GNU_SOURCE
 #define PROG "uring-server"
 #define DEFAULT_LISTEN "127.0.0.1:8085"
