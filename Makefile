@@ -149,7 +149,7 @@ demo: all
 	@sh tools/demo.sh $(B)/bin
 
 # Man pages: tools/man/ with the version filled in.
-MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3
+MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7
 man: $(MANPAGES)
 $(B)/man/%: tools/man/% include/proxyproto.h
 	@mkdir -p $(@D)
@@ -182,7 +182,8 @@ install: all $(MANPAGES)
 	$(CMAKE_SED) tools/cmake/proxyprotoConfig.cmake.in > $(INSTALL_STAGE)/proxyprotoConfig.cmake
 	$(CMAKE_SED) tools/cmake/proxyprotoConfigVersion.cmake.in > $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(CMAKEDIR)
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(CMAKEDIR)
 	install -m 644 include/proxyproto.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
@@ -192,6 +193,7 @@ install: all $(MANPAGES)
 	install -m 755 $(B)/bin/proxyproto $(DESTDIR)$(BINDIR)/
 	install -m 644 $(B)/man/proxyproto.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(B)/man/proxyproto.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(B)/man/proxyproto.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 $(INSTALL_STAGE)/proxyprotoConfig.cmake \
 	    $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
 
@@ -206,6 +208,7 @@ uninstall:
 	      $(DESTDIR)$(BINDIR)/proxyproto \
 	      $(DESTDIR)$(MANDIR)/man1/proxyproto.1 \
 	      $(DESTDIR)$(MANDIR)/man3/proxyproto.3 \
+	      $(DESTDIR)$(MANDIR)/man7/proxyproto.7 \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfig.cmake \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfigVersion.cmake
 	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true

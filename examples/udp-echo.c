@@ -1,8 +1,8 @@
 /* udp-echo: a UDP echo backend behind a load balancer that puts a PROXY v2
  * header (transport DGRAM) in front of every datagram it forwards. Each
  * datagram is parsed alone (proxyproto_parse_datagram(): header and payload
- * come whole, SPEC.md section 5); the payload goes back to the sender, which
- * is the load balancer, and one line is logged on stdout:
+ * come whole, proxyproto(7) section 5); the payload goes back to the sender,
+ * which is the load balancer, and one line is logged on stdout:
  *
  *   dgram client=203.0.113.7:51234 bytes=5
  *   reject peer=IP:PORT error=PROXYPROTO_ERR_... msg="..."

@@ -211,8 +211,9 @@ static inline int fuzz_enabled(const char *name)
     return s == NULL || strstr(s, name) == NULL;
 }
 
-/* Reference CRC-32C (reflected polynomial 0x82F63B78, SPEC.md 4), one
- * byte at a time from a table built here: independent of the library's. */
+/* Reference CRC-32C (reflected polynomial 0x82F63B78, proxyproto(7)
+ * section 4), one byte at a time from a table built here: independent of the
+ * library's. */
 static inline uint32_t fuzz_ref_crc32c(uint32_t crc, const uint8_t *p, size_t n)
 {
     static uint32_t table[256];
@@ -253,8 +254,9 @@ static inline uint32_t fuzz_header_crc(const uint8_t *h, size_t n, size_t off)
     return fuzz_ref_crc32c(c, h + off + 4, n - off - 4);
 }
 
-/* SPEC.md 4: an SSL value is client (1), verify (4), then sub-TLVs that
- * tile the rest exactly. Returns 0 or the PROXYPROTO_ERR_V2_SSL_* code. */
+/* proxyproto(7) section 4: an SSL value is client (1), verify (4), then
+ * sub-TLVs that tile the rest exactly. Returns 0 or the
+ * PROXYPROTO_ERR_V2_SSL_* code. */
 static inline int fuzz_model_ssl(const uint8_t *v, size_t len)
 {
     size_t off = 5;
@@ -272,8 +274,8 @@ static inline int fuzz_model_ssl(const uint8_t *v, size_t len)
 }
 
 /* Walks a TLV area the parser validated: every TLV inside, the walk ends
- * exactly at the end, and the per-type rules of SPEC.md 4 hold. hbuf/hlen
- * is the whole header (for CRC32C); hbuf NULL for SSL sub-TLVs. */
+ * exactly at the end, and the per-type rules of proxyproto(7) section 4 hold.
+ * hbuf/hlen is the whole header (for CRC32C); hbuf NULL for SSL sub-TLVs. */
 static inline void fuzz_check_valid_area(const uint8_t *area, size_t len,
                                          const uint8_t *hbuf, size_t hlen)
 {
@@ -332,7 +334,7 @@ static inline size_t fuzz_walk_any(const uint8_t *area, size_t len)
 }
 
 /* The vendor accessors against the bytes of the first TLV of their type
- * (SPEC.md 4, vendor TLVs), decoded here independently. */
+ * (proxyproto(7) section 4, vendor TLVs), decoded here independently. */
 static inline void fuzz_check_vendors(const proxyproto_header *h)
 {
     proxyproto_tlv t;

@@ -1,8 +1,8 @@
 /* fuzz_chunked: the input fed in fuzzer-chosen pieces, each call passing
  * the previous INCOMPLETE length as last_len (the incremental contract of
  * proxyproto_parse()), must give exactly the result and the fields of the
- * whole input in one call (SPEC.md 1: "a header split anywhere, in any
- * number of pieces, gives exactly the result of the whole header").
+ * whole input in one call (proxyproto(7) section 1: "a header split anywhere,
+ * in any number of pieces, gives exactly the result of the whole header").
  *
  * Input layout: the stream, then the piece sizes, then one byte with the
  * number of sizes (low 4 bits) and flags: bit 4 feeds the pieces without

@@ -1,9 +1,9 @@
 /* fuzz_parse: proxyproto_parse() on any input.
  *
- * Invariants (include/proxyproto.h, SPEC.md, tests/PARSER_RULES.md):
+ * Invariants (include/proxyproto.h, proxyproto(7), tests/PARSER_RULES.md):
  *  - the result is a length within the input or a known parse code;
  *  - a success describes the bytes (fields, spans inside the header, TLV and
- *    SSL sub-TLV areas that tile exactly and obey SPEC.md 4);
+ *    SSL sub-TLV areas that tile exactly and obey proxyproto(7) section 4);
  *  - INCOMPLETE sets need >= 1, exact for v2 from 16 bytes on: giving that
  *    many more bytes never yields INCOMPLETE;
  *  - every prefix agrees with the whole: INCOMPLETE until the first final
@@ -83,7 +83,8 @@ static void check_rewrite(const proxyproto_header *h, const uint8_t *buf)
                r, proxyproto_error_name(r), n, fuzz_hex(out, (size_t)n));
     fuzz_check_success(&h2, out, (size_t)n, r);
     check_same_meaning(h, &h2);
-    /* Nothing dropped (v2): the same bytes (SPEC: canonical round trip). */
+    /* Nothing dropped (v2): the same bytes (proxyproto(7) section 6:
+     * canonical round trip). */
     kept = 16 + (h->has_addresses ? fuzz_block_len(h->family) : 0) + h->tlvs_len;
     if (h->version == 2 && kept == h->header_len)
         FUZZ_CHECK(memcmp(out, buf, h->header_len) == 0,
@@ -264,7 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if (r == PROXYPROTO_INCOMPLETE && size >= 16 && data[0] == '\r')
         check_need_exact(data, size, h.need);
     {
-        /* UDP (SPEC.md 5): the datagram is the whole input. */
+        /* UDP (proxyproto(7) section 5): the datagram is the whole input. */
         proxyproto_header hd;
         int rd = proxyproto_parse_datagram(&hd, size ? data : NULL, size);
         FUZZ_CHECK(rd == (r == PROXYPROTO_INCOMPLETE ? PROXYPROTO_ERR_DATAGRAM_TRUNCATED : r),

@@ -1,4 +1,5 @@
-/* fuzz_reader: the socket layer (SPEC.md 5) on fuzzer-chosen streams.
+/* fuzz_reader: the socket layer (proxyproto(7) section 5) on fuzzer-chosen
+ * streams.
  *
  * Input layout as fuzz_chunked: the stream, then piece sizes, then one
  * byte with the number of sizes (low 4 bits) and flags (bit 5: two bytes per
@@ -80,7 +81,8 @@ static void run_feed(proxyproto_reader *r, const uint8_t *s, size_t n,
     if (rc > 0) {
         const char *d = fuzz_header_diff(&h, s, hw, s);
         FUZZ_CHECK(d == NULL, "feed: %s differs from the whole's", d);
-        /* Reads of at most need never take a payload byte (SPEC.md 5). */
+        /* Reads of at most need never take a payload byte (proxyproto(7)
+         * section 5). */
         if (need_bounded)
             FUZZ_CHECK(pos == (size_t)rc, "need-bounded reads took %zu bytes, "
                        "header %d", pos, rc);

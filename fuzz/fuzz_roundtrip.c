@@ -4,14 +4,15 @@
  * The input is a stream of choices (see struct src). The first picks a mode:
  *  - v1: proxyproto_write() of a version 1 header (any family, command,
  *    transport, addresses, ports): either PROXYPROTO_ERR_V1_CANNOT_ENCODE
- *    exactly when SPEC.md 2/6 cannot say it, or a line that parses back to
- *    the same addresses and ports and writes again to the same bytes;
+ *    exactly when proxyproto(7) sections 2 and 6 cannot say it, or a line
+ *    that parses back to the same addresses and ports and writes again to
+ *    the same bytes;
  *  - v2: proxyproto_write() of a version 2 header (all families, command
  *    and transport nibbles, UNIX paths, a TLV area of fuzzer-chosen TLVs,
  *    well framed or not, with at most one CRC32C): the bytes are compared
- *    with a model written here from SPEC.md 3-4 (CRC32C by a bitwise
- *    reference), the parse of them with the result SPEC.md and
- *    tests/PARSER_RULES.md predict, and the parsed header writes again to
+ *    with a model written here from proxyproto(7) sections 3-4 (CRC32C by
+ *    a bitwise reference), the parse of them with the result proxyproto(7)
+ *    and tests/PARSER_RULES.md predict, and the parsed header writes again to
  *    the same bytes;
  *  - builder: the same header plus TLVs added one by one (plain, SSL with
  *    sub-TLVs, AWS, Azure, GCP, padding, CRC32C): every add call's result is
@@ -95,7 +96,7 @@ static uint8_t tlv_type(src *s)
 }
 
 /* ------------------------------------------------------------------------
- * Model: TLV rules of SPEC.md 4 / PARSER_RULES.md, walked in order
+ * Model: TLV rules (proxyproto(7) section 4, PARSER_RULES.md), in order
  * ------------------------------------------------------------------------ */
 
 /* Well-framed, length-4 top-level CRC32C TLVs, walking as a receiver does
@@ -120,9 +121,10 @@ static unsigned model_crcs(const uint8_t *a, size_t len, size_t *at)
 }
 
 /* The receiver's verdict on the TLV area out[off..n) of the header
- * out[0..n) (SPEC.md 3-4, PARSER_RULES.md): walked in order, first error
- * wins. For LOCAL (local = 1) only a wrong, well-framed CRC32C that the walk
- * reaches rejects; any other error sets *ignore (the area is dropped). */
+ * out[0..n) (proxyproto(7) sections 3-4, PARSER_RULES.md): walked in order,
+ * first error wins. For LOCAL (local = 1) only a wrong, well-framed CRC32C
+ * that the walk reaches rejects; any other error sets *ignore (the area is
+ * dropped). */
 static int model_area(const uint8_t *out, size_t n, size_t off, int local,
                       int *ignore)
 {
@@ -266,8 +268,8 @@ static void make_header(src *s, hdr_in *in, int version)
 
 /* What proxyproto_write() / the builder's finish must say about the header
  * part, with `extra` bytes of entries after hdr->tlvs (write_v2.c's rules,
- * from SPEC.md 3: each of command/family/transport one nibble; a PROXY
- * header of an address family carries its block; with no block there is
+ * from proxyproto(7) section 3: each of command/family/transport one nibble; a
+ * PROXY header of an address family carries its block; with no block there is
  * nothing after it; at most one CRC32C). */
 static int model_v2_check(const proxyproto_header *h, size_t extra, unsigned crcs)
 {
@@ -285,7 +287,8 @@ static int model_v2_check(const proxyproto_header *h, size_t extra, unsigned crc
     return 0;
 }
 
-/* The fixed part and the address block, as SPEC.md 3 lays them out. */
+/* The fixed part and the address block, as proxyproto(7) section 3 lays them
+ * out. */
 static size_t model_head(uint8_t *out, const proxyproto_header *h, size_t total)
 {
     size_t block = h->has_addresses ? fuzz_block_len(h->family) : 0, k;
@@ -329,8 +332,8 @@ static void model_seal(uint8_t *out, size_t n, size_t off)
     out[off + 3] = (uint8_t)c;
 }
 
-/* Parses the written bytes and checks the result SPEC.md predicts for the
- * header `in` whose TLV area (hdr->tlvs and any builder entries) is
+/* Parses the written bytes and checks the result proxyproto(7) predicts for
+ * the header `in` whose TLV area (hdr->tlvs and any builder entries) is
  * out[area_off..n). Then writes the parse again: same bytes when nothing
  * was dropped. */
 static void check_parse_back(const proxyproto_header *in, const uint8_t *out,
@@ -900,7 +903,8 @@ static void mode_ip(src *s)
                          sizeof ref) != NULL,
                "inet_ntop");
     /* glibc writes ::a.b.c.d for the deprecated IPv4-compatible ::/96; RFC
-     * 5952 (and SPEC) keep a dotted tail for ::ffff:0:0/96 only. */
+     * 5952 (and proxyproto(7) section 6) keep a dotted tail for
+     * ::ffff:0:0/96 only. */
     {
         static const uint8_t z[12];
         int compat = fam == PROXYPROTO_AF_INET6 && memcmp(ip, z, 12) == 0 &&
@@ -921,8 +925,9 @@ static void mode_ip(src *s)
 }
 
 /* ------------------------------------------------------------------------
- * Socket addresses: proxyproto_header_from_sockaddrs() (SPEC.md 6), then
- * write, parse, and proxyproto_sockaddr() gives the addresses back
+ * Socket addresses: proxyproto_header_from_sockaddrs() (proxyproto(7)
+ * section 6), then write, parse, and proxyproto_sockaddr() gives the
+ * addresses back
  * ------------------------------------------------------------------------ */
 
 static int make_sockaddr(src *s, struct sockaddr_storage *ss)
@@ -1030,7 +1035,8 @@ static void mode_sockaddr(src *s)
     FUZZ_CHECK(r == n, "parse of the written header: %s", proxyproto_error_name(r));
     fuzz_check_success(&p, out, (size_t)n, r);
     if (version == 1 && (sf != df || sf == PROXYPROTO_AF_UNIX)) {
-        /* SPEC.md 6: v1 says UNKNOWN unless both ends are IPv4 or IPv6. */
+        /* proxyproto(7) section 6: v1 says UNKNOWN unless both ends are IPv4
+         * or IPv6. */
         FUZZ_CHECK(p.family == PROXYPROTO_AF_UNSPEC && !p.has_addresses &&
                        proxyproto_use_header_addresses(&p) == 0,
                    "v1 of mixed ends is not UNKNOWN");

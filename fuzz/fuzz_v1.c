@@ -2,17 +2,17 @@
  * (so the fuzzer spends its time on the protocol word, the addresses and
  * the ports; fuzz/proxyproto.dict has the tokens), then parsed:
  *  - the common invariants of fuzz_parse (fuzz.h);
- *  - against an independent reading of SPEC.md 2: the protocol word, the
- *    CRLF scan (its exact codes), then the fields with the C library's
- *    inet_pton() as the address oracle (it agrees with SPEC.md's strict
- *    rules: no leading zeros, RFC 4291 IPv6, no zone id), ports by hand;
- *    acceptance, length, addresses and ports must match;
+ *  - against an independent reading of proxyproto(7) section 2: the protocol
+ *    word, the CRLF scan (its exact codes), then the fields with the C
+ *    library's inet_pton() as the address oracle (it agrees with
+ *    proxyproto(7)'s strict rules: no leading zeros, RFC 4291 IPv6, no zone
+ *    id), ports by hand; acceptance, length, addresses and ports must match;
  *  - every prefix: INCOMPLETE or the whole's answer; resuming with last_len
  *    from every INCOMPLETE prefix gives the whole's answer;
  *  - a line that parsed, written back, parses to the same addresses;
  *  - the input (up to its first NUL, without the prefix) as a trusted
- *    address for proxyproto_cidr_parse() (SPEC.md 5; the address text
- *    follows the v1 rules): accepted exactly when inet_pton() takes the
+ *    address for proxyproto_cidr_parse() (proxyproto(7) section 5; the address
+ *    text follows the v1 rules): accepted exactly when inet_pton() takes the
  *    address, the prefix is decimal without a leading zero and in range and
  *    the host bits are zero; then proxyproto_cidr_match() and
  *    proxyproto_policy_check() agree with a bitwise reading of the prefix. */

@@ -2,8 +2,9 @@
  * proxyproto.h - HAProxy PROXY protocol (v1 text, v2 binary) for C.
  *
  * A zero-copy, allocation-free, incremental parser and serializer.
- * Behaviour follows SPEC.md of the libproxyproto project (HAProxy's
- * doc/proxy-protocol.txt with every open choice decided).
+ * Behaviour follows proxyproto(7), the protocol's rules as this library
+ * implements them (HAProxy's doc/proxy-protocol.txt with every open choice
+ * decided): `man 7 proxyproto`, or tools/man/proxyproto.7 in the sources.
  *
  * Conventions used throughout:
  *  - Inputs are (const void *buf, size_t len). Nothing is ever read at or
@@ -59,7 +60,7 @@ struct sockaddr;
 struct sockaddr_storage;
 
 /* ------------------------------------------------------------------------
- * Limits and wire constants (SPEC.md sections 2-4)
+ * Limits and wire constants (proxyproto(7) sections 2-4)
  * ------------------------------------------------------------------------ */
 
 #define PROXYPROTO_V1_MAX_LEN 107        /* whole v1 line, CRLF included */
@@ -83,7 +84,7 @@ struct sockaddr_storage;
 #define PROXYPROTO_TRANSPORT_STREAM 0x1
 #define PROXYPROTO_TRANSPORT_DGRAM 0x2
 
-/* TLV types (SPEC.md section 4). */
+/* TLV types (proxyproto(7) section 4). */
 #define PROXYPROTO_TLV_ALPN 0x01        /* PP2_TYPE_ALPN */
 #define PROXYPROTO_TLV_AUTHORITY 0x02   /* PP2_TYPE_AUTHORITY */
 #define PROXYPROTO_TLV_CRC32C 0x03      /* PP2_TYPE_CRC32C */
@@ -231,8 +232,9 @@ typedef struct proxyproto_header {
     uint8_t transport; /* PROXYPROTO_TRANSPORT_*; v1 TCP: STREAM; 0-15 */
     /* 1 when src and dst hold addresses: v1 TCP4/TCP6, and v2 with family
      * INET, INET6 or UNIX whose length covers the address block (LOCAL
-     * included: its block is parsed, though SPEC.md says to use the real
-     * socket addresses; see proxyproto_use_header_addresses()). */
+     * included: its block is parsed, though proxyproto(7) section 3 says to
+     * use the real socket addresses; see
+     * proxyproto_use_header_addresses()). */
     uint8_t has_addresses;
     proxyproto_addr src;
     proxyproto_addr dst;
@@ -240,7 +242,7 @@ typedef struct proxyproto_header {
     size_t header_len;
     /* v2 TLV area (after the address block, up to header_len), validated by
      * the parse. Empty (NULL, 0) for v1, and for a LOCAL header whose TLV
-     * area SPEC.md says to ignore. */
+     * area proxyproto(7) section 3 says to ignore. */
     const uint8_t *tlvs;
     size_t tlvs_len;
     /* After PROXYPROTO_INCOMPLETE: the fewest further bytes that could
@@ -286,7 +288,7 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
                                     size_t len, size_t last_len);
 
 /*
- * SPEC.md section 3: should the application take the client and server
+ * proxyproto(7) section 3: should the application take the client and server
  * addresses from this header (1) or from the socket, getpeername() and
  * getsockname() (0)? 1 exactly for a PROXY command with family INET, INET6
  * or UNIX and transport STREAM or DGRAM (v1 TCP4/TCP6 included); 0 for
@@ -471,10 +473,10 @@ PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
                                           proxyproto_details *d);
 
 /*
- * Vendor TLVs (SPEC.md section 4). Each looks at the first TLV of its type
- * and validates its layout. They return 0, PROXYPROTO_ERR_TLV_NOT_FOUND, or
- * the vendor's PROXYPROTO_ERR_*_BAD_TLV. The header itself is never rejected
- * for a custom TLV.
+ * Vendor TLVs (proxyproto(7) section 4). Each looks at the first TLV of its
+ * type and validates its layout. They return 0, PROXYPROTO_ERR_TLV_NOT_FOUND,
+ * or the vendor's PROXYPROTO_ERR_*_BAD_TLV. The header itself is never
+ * rejected for a custom TLV.
  */
 
 /* AWS (0xEA, sub-type 0x01): the VPC endpoint id, e.g.
@@ -515,7 +517,7 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
  *
  * version    1 or 2.
  * transport  PROXYPROTO_TRANSPORT_STREAM or _DGRAM (v1: STREAM only).
- * The command is PROXY. SPEC.md section 6: v1 writes TCP4 when both ends
+ * The command is PROXY. proxyproto(7) section 6: v1 writes TCP4 when both ends
  * are IPv4, TCP6 when both are IPv6, else UNKNOWN. v2 with one IPv4 and one
  * IPv6 end maps the IPv4 one to ::ffff:a.b.c.d (as HAProxy does); a UNIX
  * end with an IP end gives PROXYPROTO_ERR_FAMILY_MIXED. A UNIX path points
@@ -614,8 +616,8 @@ PROXYPROTO_API int proxyproto_builder_add_ssl_sub(proxyproto_builder *b,
                                                   uint8_t type,
                                                   const void *value, size_t len);
 
-/* Vendor TLVs (SPEC.md section 4): AWS 0xEA sub-type 0x01 + id; Azure 0xEE
- * sub-type 0x01 + LINKID little-endian; GCP 0xE0 id big-endian. */
+/* Vendor TLVs (proxyproto(7) section 4): AWS 0xEA sub-type 0x01 + id; Azure
+ * 0xEE sub-type 0x01 + LINKID little-endian; GCP 0xE0 id big-endian. */
 PROXYPROTO_API int proxyproto_builder_add_aws_vpce_id(proxyproto_builder *b,
                                                       const char *id,
                                                       size_t id_len);
@@ -648,7 +650,7 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
                                              void *buf, size_t cap);
 
 /* ------------------------------------------------------------------------
- * Receiving on a socket (SPEC.md section 5). POSIX sockets.
+ * Receiving on a socket (proxyproto(7) section 5). POSIX sockets.
  *
  * Most servers need only the connection layer at the end of this header:
  * a proxyproto_policy for the listener, then per connection
@@ -687,10 +689,10 @@ PROXYPROTO_API int proxyproto_cidr_match(const proxyproto_cidr *cidr,
  *   one, is payload and never believed.
  * HEADER_OPTIONAL: a trusted peer may omit the header (its stream then
  *   starts with neither "PROXY " nor the v2 signature) and is served with
- *   its own socket address. SECURITY: SPEC.md 5 says a listener expects the
- *   header and never guesses; use this only while a load balancer is being
- *   switched over to sending one. A stream that begins with a part of a
- *   signature and stalls waits for more (up to the deadline) before it can
+ *   its own socket address. SECURITY: proxyproto(7) section 5 says a listener
+ *   expects the header and never guesses; use this only while a load balancer
+ *   is being switched over to sending one. A stream that begins with a part of
+ *   a signature and stalls waits for more (up to the deadline) before it can
  *   be judged.
  * REFUSE_V1, REFUSE_V2: refuse that version with
  *   PROXYPROTO_ERR_VERSION_REFUSED, judged on the header's first byte
@@ -772,8 +774,8 @@ PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
 
 /*
  * Blocking form: proxyproto_reader_step() until the header is complete,
- * waiting with poll() at most timeout_ms milliseconds in all (SPEC.md 5:
- * servers must bound it; < 0 waits forever). Works on blocking and
+ * waiting with poll() at most timeout_ms milliseconds in all (proxyproto(7)
+ * section 5: servers must bound it; < 0 waits forever). Works on blocking and
  * non-blocking sockets. Reads nothing past the header. Returns the header
  * length, PROXYPROTO_ERR_TIMEOUT, or the step's errors (after
  * PROXYPROTO_ERR_INTERRUPTED the state is kept: call again to resume;
@@ -796,11 +798,11 @@ PROXYPROTO_API int proxyproto_reader_feed(proxyproto_reader *r, const void *buf,
                                           size_t len, proxyproto_header *hdr);
 
 /*
- * The addresses the application should use for connection fd (SPEC.md 3):
- * the header's when hdr is not NULL and proxyproto_use_header_addresses(),
- * else getpeername() / getsockname() (LOCAL, v1 UNKNOWN, UNSPEC, or no
- * header at all: hdr NULL). client and server may be NULL. Returns 0 or
- * PROXYPROTO_ERR_SYSTEM.
+ * The addresses the application should use for connection fd (proxyproto(7)
+ * section 3): the header's when hdr is not NULL and
+ * proxyproto_use_header_addresses(), else getpeername() / getsockname()
+ * (LOCAL, v1 UNKNOWN, UNSPEC, or no header at all: hdr NULL). client and
+ * server may be NULL. Returns 0 or PROXYPROTO_ERR_SYSTEM.
  */
 PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
                                       struct sockaddr_storage *client,
@@ -821,9 +823,10 @@ PROXYPROTO_API int proxyproto_resolve_peer(int fd,
                                            struct sockaddr_storage *server);
 
 /*
- * UDP (SPEC.md 5): each datagram carries its own header, whole. Returns the
- * payload offset (the header length), PROXYPROTO_ERR_DATAGRAM_TRUNCATED when
- * the datagram ends inside a header, or a parse error.
+ * UDP (proxyproto(7) section 5): each datagram carries its own header, whole.
+ * Returns the payload offset (the header length),
+ * PROXYPROTO_ERR_DATAGRAM_TRUNCATED when the datagram ends inside a header, or
+ * a parse error.
  */
 PROXYPROTO_API int proxyproto_parse_datagram(proxyproto_header *hdr,
                                              const void *dgram, size_t len);

@@ -1,7 +1,7 @@
 /* The v2 header builder: records TLVs (values stay in the caller's memory,
  * small vendor values in the entry's inline_ bytes) and writes the whole
  * header in proxyproto_builder_finish(), so a failure writes nothing
- * (SPEC.md section 6). The header part is written by the same code as
+ * (proxyproto(7) section 6). The header part is written by the same code as
  * proxyproto_write() (write_v2.c); the entries follow it in order. */
 #include "writer.h"
 
@@ -17,7 +17,7 @@ enum {
     KIND_CRC      /* inline_: 4 zero bytes, the CRC is stored last */
 };
 
-#define TLV_MAX 65535u /* a 16-bit length field (SPEC.md section 4) */
+#define TLV_MAX 65535u /* a 16-bit length field (proxyproto(7) section 4) */
 
 /* Errors are sticky: the first one is kept and returned from then on. */
 static int fail(proxyproto_builder *b, int err)
@@ -178,7 +178,8 @@ PROXYPROTO_API int proxyproto_builder_add_ssl(proxyproto_builder *b,
 {
     uint8_t inl[5];
 
-    /* SPEC.md section 4: client (1 byte), verify (4 bytes, big-endian). */
+    /* proxyproto(7) section 4: client (1 byte), verify (4 bytes,
+     * big-endian). */
     inl[0] = client;
     proxyproto__put32(inl + 1, verify);
     return add_entry(b, KIND_SSL, PROXYPROTO_TLV_SSL, NULL, 0, inl, 5);
@@ -218,7 +219,7 @@ PROXYPROTO_API int proxyproto_builder_add_aws_vpce_id(proxyproto_builder *b,
     if (b->error_ != 0)
         return b->error_;
     /* Only what proxyproto_aws_vpce_id() reads back: a non-empty id of
-     * printable ASCII (SPEC.md section 4, vendor TLVs). */
+     * printable ASCII (proxyproto(7) section 4, vendor TLVs). */
     if (id == NULL || id_len == 0)
         return fail(b, PROXYPROTO_ERR_INVALID_ARGUMENT);
     if (id_len > TLV_MAX - 1)
@@ -234,7 +235,7 @@ PROXYPROTO_API int proxyproto_builder_add_azure_linkid(proxyproto_builder *b,
 {
     uint8_t inl[5];
 
-    /* Sub-type, then LINKID little-endian (SPEC.md section 4). */
+    /* Sub-type, then LINKID little-endian (proxyproto(7) section 4). */
     inl[0] = PROXYPROTO_AZURE_LINKID;
     inl[1] = (uint8_t)linkid;
     inl[2] = (uint8_t)(linkid >> 8);
@@ -248,7 +249,7 @@ PROXYPROTO_API int proxyproto_builder_add_gcp_psc_id(proxyproto_builder *b,
 {
     uint8_t inl[8];
 
-    /* No sub-type; the id big-endian (SPEC.md section 4). */
+    /* No sub-type; the id big-endian (proxyproto(7) section 4). */
     proxyproto__put32(inl, (uint32_t)(psc_id >> 32));
     proxyproto__put32(inl + 4, (uint32_t)psc_id);
     return add_entry(b, KIND_PLAIN, PROXYPROTO_TLV_GCP, NULL, 0, inl, 8);
@@ -316,7 +317,7 @@ static void put_entries(const proxyproto_builder *b, uint8_t *p,
     }
 }
 
-/* SPEC.md section 6: the CRC32C is computed last, over the finished
+/* proxyproto(7) section 6: the CRC32C is computed last, over the finished
  * header. The one CRC32C TLV (in hdr->tlvs, as proxyproto_write() does, or
  * the builder's) is zeroed, then gets the CRC of the whole header. */
 static void seal(uint8_t *out, size_t n, size_t tlvs, size_t tlvs_len,

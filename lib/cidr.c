@@ -1,5 +1,6 @@
-/* Trusted load balancers (SPEC.md 5): CIDR text, matching a peer address
- * against it, and the policy that decides whether to expect a header. */
+/* Trusted load balancers (proxyproto(7) section 5): CIDR text, matching a peer
+ * address against it, and the policy that decides whether to expect a
+ * header. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
@@ -12,7 +13,7 @@
 static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
 
 /* Decimal prefix length 0..max: digits only, no sign, no leading zero
- * (the same strictness as v1 ports, SPEC.md 2). */
+ * (the same strictness as v1 ports, proxyproto(7) section 2). */
 static int parse_prefix(const uint8_t *p, const uint8_t *end, unsigned max,
                         uint8_t *out)
 {
@@ -59,8 +60,8 @@ PROXYPROTO_API int proxyproto_cidr_parse(proxyproto_cidr *out, const char *text)
     end = p + strlen(text);
     slash = memchr(p, '/', (size_t)(end - p));
     addr_end = slash != NULL ? slash : end;
-    /* The address text follows the v1 rules (SPEC.md 2): strict dotted
-     * quads, RFC 4291 IPv6, no zone id, no brackets. */
+    /* The address text follows the v1 rules (proxyproto(7) section 2): strict
+     * dotted quads, RFC 4291 IPv6, no zone id, no brackets. */
     v6 = memchr(p, ':', (size_t)(addr_end - p)) != NULL;
     q = v6 ? proxyproto__parse_ipv6(p, addr_end, addr, &err)
            : proxyproto__parse_ipv4(p, addr_end, addr, &err);
@@ -144,8 +145,8 @@ PROXYPROTO_API int proxyproto_policy_check(const proxyproto_policy *policy,
     for (i = 0; i < policy->n_trusted; i++)
         if (proxyproto_cidr_match(&policy->trusted[i], peer))
             return PROXYPROTO_EXPECT_HEADER;
-    /* SPEC.md 5: a header from anyone else is refused; passing such peers
-     * through without a header is an explicit opt-in only. */
+    /* proxyproto(7) section 5: a header from anyone else is refused; passing
+     * such peers through without a header is an explicit opt-in only. */
     if (policy->flags & PROXYPROTO_POLICY_ALLOW_UNTRUSTED)
         return PROXYPROTO_NO_HEADER;
     return PROXYPROTO_ERR_UNTRUSTED;

@@ -1,7 +1,8 @@
-/* The connection layer: one accepted connection's header phase (SPEC.md 5)
- * in a caller-owned state. Trust check, header read or fed within one
- * whole-header deadline, then the addresses the application should use
- * (SPEC.md 3). Built on the policy check, the reader and the parser. */
+/* The connection layer: one accepted connection's header phase (proxyproto(7)
+ * section 5) in a caller-owned state. Trust check, header read or fed within
+ * one whole-header deadline, then the addresses the application should use
+ * (proxyproto(7) section 3). Built on the policy check, the reader and the
+ * parser. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
@@ -97,8 +98,8 @@ static int conn_take_peer(proxyproto_conn *c, const struct sockaddr *peer)
     return 0;
 }
 
-/* Done: the addresses the application should use (SPEC.md 3). With a
- * header that says PROXY over INET/INET6/UNIX, the header's; otherwise
+/* Done: the addresses the application should use (proxyproto(7) section 3).
+ * With a header that says PROXY over INET/INET6/UNIX, the header's; otherwise
  * (LOCAL, v1 UNKNOWN, UNSPEC, no header) the socket's own. */
 static int conn_finish(proxyproto_conn *c, int has_header)
 {

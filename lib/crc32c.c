@@ -1,5 +1,5 @@
 /*
- * CRC-32C (Castagnoli) as the CRC32C TLV uses it (SPEC.md section 4):
+ * CRC-32C (Castagnoli) as the CRC32C TLV uses it (proxyproto(7) section 4):
  * reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF.
  *
  * Two implementations with one contract: a portable slicing-by-8 one and a
@@ -248,7 +248,7 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
     return proxyproto__crc32c_sw(crc, buf, len);
 }
 
-/* SPEC.md section 4: the CRC32C TLV covers the whole header with its own
+/* proxyproto(7) section 4: the CRC32C TLV covers the whole header with its own
  * 4-byte value taken as zero. The header is const (it may be the caller's
  * received buffer), so the zeros are fed instead of written. A value_off
  * that does not leave room for 4 bytes cannot come from a validated TLV;

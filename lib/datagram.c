@@ -1,5 +1,6 @@
 /* proxyproto_parse_datagram(): UDP carries the header and its payload in
- * one datagram (SPEC.md 5), so there is no "more bytes later". */
+ * one datagram (proxyproto(7) section 5), so there is no "more bytes
+ * later". */
 #include "internal.h"
 
 PROXYPROTO_API int proxyproto_parse_datagram(proxyproto_header *hdr,

@@ -1,5 +1,5 @@
 /* What a header says about the client beyond its address: TLS facts from
- * the SSL TLV, SNI, ALPN, unique id (SPEC.md section 4), as spans. */
+ * the SSL TLV, SNI, ALPN, unique id (proxyproto(7) section 4), as spans. */
 #include "internal.h"
 
 #include <string.h>

@@ -1,12 +1,12 @@
 /* Binary address -> text: dotted quad for IPv4, RFC 5952 for IPv6.
  * Used by proxyproto_format_ip4() / _ip6(), the endpoint text of
- * format_addr.c and by the v1 writer (SPEC.md section 2),
+ * format_addr.c and by the v1 writer (proxyproto(7) section 2),
  * so every number is formatted by hand: no snprintf, no locale. */
 #include "writer.h"
 
 #include <string.h>
 
-/* Decimal text of 0..255 for IPv4 octets (no leading zeros, SPEC.md
+/* Decimal text of 0..255 for IPv4 octets (no leading zeros, proxyproto(7)
  * section 2): entry v is {length, up to 3 digits, zero-filled}, so an
  * octet is one 3-byte copy and an add, without a division or a
  * data-dependent branch. */

@@ -1,5 +1,5 @@
 /* proxyproto_header_from_sockaddrs(): the header a proxy sends, from the
- * two socket addresses it holds after accept() (SPEC.md section 6). */
+ * two socket addresses it holds after accept() (proxyproto(7) section 6). */
 #define _POSIX_C_SOURCE 200809L
 
 #include "internal.h"
@@ -38,10 +38,11 @@ static int read_inet6(const struct sockaddr *sa, proxyproto_addr *a)
     return PROXYPROTO_AF_INET6;
 }
 
-/* A UNIX address is 108 raw bytes pointed to in place (SPEC.md section 3;
- * v2 writes all of them, which keeps abstract names). Where sun_path is
- * shorter than 108 bytes (BSDs, macOS: 104) those bytes are not there to
- * point to, so such a platform gets PROXYPROTO_ERR_UNSUPPORTED_SOCKADDR. */
+/* A UNIX address is 108 raw bytes pointed to in place (proxyproto(7)
+ * section 3; v2 writes all of them, which keeps abstract names). Where
+ * sun_path is shorter than 108 bytes (BSDs, macOS: 104) those bytes are not
+ * there to point to, so such a platform gets
+ * PROXYPROTO_ERR_UNSUPPORTED_SOCKADDR. */
 static int read_unix(const struct sockaddr *sa, proxyproto_addr *a)
 {
     const uint8_t *nul;
@@ -86,8 +87,8 @@ static void map_v4(proxyproto_addr *a)
     memcpy(a->ip.v6 + 12, v4, 4);
 }
 
-/* SPEC.md section 6: v1 says TCP4 when both ends are IPv4, TCP6 when both
- * are IPv6, and UNKNOWN for everything else (the receiver then uses the
+/* proxyproto(7) section 6: v1 says TCP4 when both ends are IPv4, TCP6 when
+ * both are IPv6, and UNKNOWN for everything else (the receiver then uses the
  * socket's addresses), so it never fails on a mix. */
 static int choose_v1(proxyproto_header *h, int sf, int df)
 {
@@ -130,7 +131,7 @@ PROXYPROTO_API int proxyproto_header_from_sockaddrs(proxyproto_header *hdr,
     if (hdr == NULL || src == NULL || dst == NULL ||
         (version != 1 && version != 2))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    /* v1 has TCP only (SPEC.md section 2). */
+    /* v1 has TCP only (proxyproto(7) section 2). */
     if (transport != PROXYPROTO_TRANSPORT_STREAM &&
         (version == 1 || transport != PROXYPROTO_TRANSPORT_DGRAM))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;

@@ -20,11 +20,11 @@
 #define PROXYPROTO__PRIVATE
 #endif
 
-/* The 12-byte v2 signature (SPEC.md section 1). It contains a NUL. */
+/* The 12-byte v2 signature (proxyproto(7) section 1). It contains a NUL. */
 #define PROXYPROTO__V2_SIG "\r\n\r\n\0\r\nQUIT\n"
 #define PROXYPROTO__V2_SIG_LEN 12
 
-/* Address block size per v2 family (SPEC.md section 3); 0 for UNSPEC and
+/* Address block size per v2 family (proxyproto(7) section 3); 0 for UNSPEC and
  * for unknown families. A table: one load on every header. */
 static inline size_t proxyproto__v2_block_len(unsigned family)
 {
@@ -58,9 +58,9 @@ static inline void proxyproto__put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* The connection layer's version policy (SPEC.md 1: the first byte names
- * the version, 'P' v1, '\r' v2): refuse the n >= 1 bytes of a stream
- * whose parse said rc? At the first byte, whatever follows, so that any
+/* The connection layer's version policy (proxyproto(7) section 1: the first
+ * byte names the version, 'P' v1, '\r' v2): refuse the n >= 1 bytes of a
+ * stream whose parse said rc? At the first byte, whatever follows, so that any
  * split of the stream gives the same verdict. Under HEADER_OPTIONAL a
  * stream starting "POST" or "PRI" must pass as header-less: refuse only
  * what is a header, once "PROXY " or the 12-byte v2 signature is in. */
@@ -97,22 +97,23 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8
 PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
                          size_t len);
 
-/* v1 address text (SPEC.md section 2). Each parses from p up to the first
- * byte that cannot continue the address (or end) and returns the cursor
+/* v1 address text (proxyproto(7) section 2). Each parses from p up to the
+ * first byte that cannot continue the address (or end) and returns the cursor
  * after the address, or NULL with *err set to a PROXYPROTO_ERR_V1_* code. */
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[4], int *err);
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err);
 
-/* Validates an SSL TLV's value (SPEC.md section 4): at least 5 bytes, then
- * sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
+/* Validates an SSL TLV's value (proxyproto(7) section 4): at least 5 bytes,
+ * then sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
 PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t len);
 
-/* Validates a v2 TLV area (SPEC.md section 4) of the header hdr[0..hdr_len)
- * whose TLVs are at hdr[off..hdr_len). Returns 0 or the first error. For
- * LOCAL headers pass local = 1: only a wrong CRC32C is then an error;
- * *ignore is set to 1 when the area is malformed and must be ignored. */
+/* Validates a v2 TLV area (proxyproto(7) section 4) of the header
+ * hdr[0..hdr_len) whose TLVs are at hdr[off..hdr_len). Returns 0 or the first
+ * error. For LOCAL headers pass local = 1: only a wrong CRC32C is then an
+ * error; *ignore is set to 1 when the area is malformed and must be
+ * ignored. */
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr_len, size_t off,
                               int local, int *ignore);
 

@@ -1,7 +1,8 @@
-/* proxyproto_parse(): picks v1 or v2 from the first byte (SPEC.md 1). */
+/* proxyproto_parse(): picks v1 or v2 from the first byte (proxyproto(7)
+ * section 1). */
 #include "internal.h"
 
-/* Shortest complete header: "PROXY UNKNOWN\r\n" (SPEC.md 2). */
+/* Shortest complete header: "PROXY UNKNOWN\r\n" (proxyproto(7) section 2). */
 #define SHORTEST_HEADER 15
 
 PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,

@@ -1,8 +1,8 @@
-/* Version 2 (binary) header parser, SPEC.md section 3.
+/* Version 2 (binary) header parser, proxyproto(7) section 3.
  *
  * Two paths with one answer. The careful one judges the fixed 16 bytes as
- * far as they are in, in the order of SPEC.md 1 (the first bad byte
- * decides the error), then the body. The fast one takes the usual header,
+ * far as they are in, in the order of proxyproto(7) section 1 (the first bad
+ * byte decides the error), then the body. The fast one takes the usual header,
  * PROXY over IPv4 or IPv6, with a handful of compares (the 12-byte
  * signature memcmp has a constant length, which compilers turn into two
  * loads) and fixed-size copies, and hands anything else to the careful
@@ -28,7 +28,7 @@ static int v2_signature_ok(const uint8_t *buf, size_t n)
 }
 
 /* Judges the fixed 16 bytes as far as they have arrived (n of them), so a
- * bad byte is reported as soon as it is in (SPEC.md 1). */
+ * bad byte is reported as soon as it is in (proxyproto(7) section 1). */
 static int check_fixed(const uint8_t *buf, size_t n)
 {
     unsigned cmd, family;
@@ -123,7 +123,7 @@ static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
     size_t block = proxyproto__v2_block_len(hdr->family);
 
     /* LOCAL with an unknown family, or a len short of the block: the whole
-     * len is skipped and there are no TLVs (SPEC.md 3). */
+     * len is skipped and there are no TLVs (proxyproto(7) section 3). */
     if (total - PROXYPROTO_V2_FIXED_LEN < block ||
         hdr->family > PROXYPROTO_AF_UNIX) {
         hdr->has_addresses = 0;

@@ -1,6 +1,7 @@
 /* proxyproto_read_header(): the reader's steps with poll() in between, all
- * within one deadline. SPEC.md 5: a server must bound the header read, so
- * that a peer that sends nothing, or a byte at a time, cannot hold a slot. */
+ * within one deadline. proxyproto(7) section 5: a server must bound the header
+ * read, so that a peer that sends nothing, or a byte at a time, cannot hold a
+ * slot. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 

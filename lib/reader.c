@@ -1,6 +1,6 @@
 /* Reading the PROXY header from a stream socket without taking a byte of
- * payload (SPEC.md 5), and the bookkeeping for callers that read into
- * their own buffer. */
+ * payload (proxyproto(7) section 5), and the bookkeeping for callers that read
+ * into their own buffer. */
 #define _POSIX_C_SOURCE 200809L
 #if defined(__APPLE__)
 #define _DARWIN_C_SOURCE /* MSG_DONTWAIT is outside POSIX there */
@@ -36,8 +36,9 @@ static int recv_error(void)
 /* Every byte in the reader came from parses that said "incomplete", so none
  * of them held a CRLF or a whole v2 header. The reader therefore holds a
  * complete header exactly when it ends with the v1 CRLF, or holds the
- * 16 + len bytes of a v2 header (SPEC.md 1): then the header was returned
- * by an earlier step, and a new step must not read on into the payload. */
+ * 16 + len bytes of a v2 header (proxyproto(7) section 1): then the header was
+ * returned by an earlier step, and a new step must not read on into the
+ * payload. */
 static int holds_header(const proxyproto_reader *r)
 {
     const uint8_t *b = r->buf_;
@@ -49,9 +50,10 @@ static int holds_header(const proxyproto_reader *r)
 }
 
 /* How many bytes to peek: a v2 header's exact rest once its 16 fixed bytes
- * are in (SPEC.md 1); before that, at most a whole v1 line (107 bytes,
- * SPEC.md 2), which also covers the 16 fixed bytes of v2. Never more than
- * the buffer's room. Peeked bytes past the header stay in the socket. */
+ * are in (proxyproto(7) section 1); before that, at most a whole v1 line (107
+ * bytes, proxyproto(7) section 2), which also covers the 16 fixed bytes of v2.
+ * Never more than the buffer's room. Peeked bytes past the header stay in the
+ * socket. */
 static size_t peek_size(const proxyproto_reader *r)
 {
     size_t room = r->cap_ - r->len_, want;

@@ -1,5 +1,5 @@
 /* proxyproto_resolve(): which addresses the application should use for a
- * connection (SPEC.md 3): the header's, or the socket's own. */
+ * connection (proxyproto(7) section 3): the header's, or the socket's own. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 

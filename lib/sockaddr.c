@@ -1,4 +1,5 @@
-/* Addresses of a parsed header as the socket API wants them (SPEC.md 3). */
+/* Addresses of a parsed header as the socket API wants them (proxyproto(7)
+ * section 3). */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 

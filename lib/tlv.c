@@ -1,5 +1,5 @@
-/* TLV iteration and lookups over a TLV area (SPEC.md section 4). Safe on any
- * bytes: iteration stops at the first TLV that does not fit. */
+/* TLV iteration and lookups over a TLV area (proxyproto(7) section 4). Safe on
+ * any bytes: iteration stops at the first TLV that does not fit. */
 #include "internal.h"
 
 PROXYPROTO_API void proxyproto_tlv_iter_init(proxyproto_tlv_iter *it,

@@ -1,5 +1,5 @@
-/* Validation of a v2 TLV area inside proxyproto_parse(), SPEC.md section 4,
- * so that a header that parsed is safe to iterate. */
+/* Validation of a v2 TLV area inside proxyproto_parse(), proxyproto(7)
+ * section 4, so that a header that parsed is safe to iterate. */
 #include "internal.h"
 
 #define TLV_HEADER_LEN 3
@@ -24,8 +24,8 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
 
 /* proxyproto__crc32c_header() for a value that is known to fit (the TLV
  * framing was checked): the CRC of h[0..h_len) with the 4 value bytes at
- * `off` taken as zero (SPEC.md 4). The hardware or portable function is
- * chosen once and called directly, rather than through
+ * `off` taken as zero (proxyproto(7) section 4). The hardware or portable
+ * function is chosen once and called directly, rather than through
  * proxyproto_crc32c() three times, which would ask the CPU each time. */
 static uint32_t header_crc(const uint8_t *h, size_t h_len, size_t off)
 {
@@ -78,8 +78,8 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len
             goto malformed;
         }
         err = check_value(h, h_len, p[0], p + TLV_HEADER_LEN, len);
-        /* LOCAL (SPEC.md 3): a malformed area is ignored, but a wrong CRC32C
-         * still rejects; keep walking to find one. */
+        /* LOCAL (proxyproto(7) section 3): a malformed area is ignored, but a
+         * wrong CRC32C still rejects; keep walking to find one. */
         if (err != 0 && (!local || err == PROXYPROTO_ERR_V2_CRC32C_MISMATCH))
             return err;
         if (err != 0)

@@ -1,4 +1,4 @@
-/* Typed accessors for the cloud vendors' custom TLVs (SPEC.md section 4,
+/* Typed accessors for the cloud vendors' custom TLVs (proxyproto(7) section 4,
  * "Vendor TLVs"). They validate the layout; the header is never rejected
  * for a custom TLV. */
 #include "internal.h"

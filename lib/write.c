@@ -1,11 +1,11 @@
 /* proxyproto_write() and proxyproto_write_size(): one header, v1 or v2.
  * The size is always known before the first byte is written, so a short
- * buffer or a bad header leaves the caller's buffer untouched (SPEC.md
+ * buffer or a bad header leaves the caller's buffer untouched (proxyproto(7)
  * section 6). */
 #include "writer.h"
 
 /* v2: fixed part, address block, hdr->tlvs verbatim; then the CRC32C TLV
- * in it (at most one) gets the CRC of the finished header (SPEC.md
+ * in it (at most one) gets the CRC of the finished header (proxyproto(7)
  * section 6: computed last). */
 static int write_v2(uint8_t *out, size_t cap, const proxyproto_header *hdr)
 {

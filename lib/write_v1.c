@@ -1,11 +1,11 @@
-/* The v1 text line (SPEC.md section 2):
+/* The v1 text line (proxyproto(7) section 2):
  *   "PROXY TCP4 src dst sport dport\r\n", "PROXY TCP6 ...", or
  *   "PROXY UNKNOWN\r\n". */
 #include "writer.h"
 
 #include <string.h>
 
-/* What v1 can say (SPEC.md sections 2 and 6): TCP over IPv4 or IPv6 with
+/* What v1 can say (proxyproto(7) sections 2 and 6): TCP over IPv4 or IPv6 with
  * both addresses, or UNKNOWN (the receiver then uses the socket's
  * addresses, which is what a LOCAL header means too). It has no TLVs, so a
  * header carrying some cannot be written without losing them. */

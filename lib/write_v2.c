@@ -1,6 +1,6 @@
-/* The v2 binary header (SPEC.md section 3): the fixed 16 bytes, the address
- * block, the TLV area; and the CRC32C TLVs (sections 4 and 6). Shared by
- * proxyproto_write() and the builder, so both write the same bytes. */
+/* The v2 binary header (proxyproto(7) section 3): the fixed 16 bytes, the
+ * address block, the TLV area; and the CRC32C TLVs (sections 4 and 6). Shared
+ * by proxyproto_write() and the builder, so both write the same bytes. */
 #include "writer.h"
 
 #include <string.h>
@@ -18,7 +18,7 @@ static int is_ip_or_unix(unsigned family)
 #define W2_NOINLINE
 #endif
 
-/* The header must mean what it says once parsed (SPEC.md section 3):
+/* The header must mean what it says once parsed (proxyproto(7) section 3):
  *  - each of command, family, transport is one nibble on the wire;
  *  - a PROXY header of family INET/INET6/UNIX needs its address block (a
  *    receiver rejects a len shorter than the block);
@@ -47,7 +47,7 @@ static int v2_size_of(const proxyproto_header *hdr, size_t extra)
 }
 
 /* A receiver checks each CRC32C with only its own value zeroed: two would
- * each depend on the other (SPEC.md section 4). Counting them takes a
+ * each depend on the other (proxyproto(7) section 4). Counting them takes a
  * call, kept out of line so that a header without TLVs, the usual one,
  * needs no stack frame. */
 W2_NOINLINE static int v2_size_with_tlvs(const proxyproto_header *hdr,
@@ -69,7 +69,7 @@ PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t
     return v2_size_of(hdr, extra);
 }
 
-/* A UNIX address is 108 raw bytes (SPEC.md section 3). addr->path points
+/* A UNIX address is 108 raw bytes (proxyproto(7) section 3). addr->path points
  * at 108 raw bytes (proxyproto_addr's contract, as a parse or
  * proxyproto_header_from_sockaddrs() leaves it): all of them are copied,
  * so an abstract name (leading NUL, path_len 0) and whatever follows the
@@ -123,7 +123,8 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
     uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
 
     memcpy(out, PROXYPROTO__V2_SIG, PROXYPROTO__V2_SIG_LEN);
-    out[12] = (uint8_t)(0x20 | hdr->command); /* version 2, SPEC.md 3 */
+    /* Version 2 in the high nibble (proxyproto(7) section 3). */
+    out[12] = (uint8_t)(0x20 | hdr->command);
     out[13] = (uint8_t)(hdr->family << 4 | hdr->transport);
     proxyproto__put16(out + 14, (unsigned)(total - PROXYPROTO_V2_FIXED_LEN));
     if (hdr->has_addresses)
@@ -134,8 +135,8 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
 }
 
 /* The next well-formed (length 4) top-level CRC32C TLV of p[0..end), with
- * the framing of proxyproto_tlv_next() (SPEC.md section 4): the walk stops
- * at the first TLV that does not fit. Returns its value, or NULL. A loop
+ * the framing of proxyproto_tlv_next() (proxyproto(7) section 4): the walk
+ * stops at the first TLV that does not fit. Returns its value, or NULL. A loop
  * of its own rather than the public iterator: writers call this for every
  * header, and most have no TLVs at all. */
 static const uint8_t *next_crc(const uint8_t *p, const uint8_t *end)

@@ -10,7 +10,8 @@
 
 /* Longest v1 line we can produce: "PROXY TCP6 " + 2 * 39 (the longest
  * RFC 5952 text) + 2 ports of 5 digits + 3 spaces + CRLF = 104, within the
- * 107 bytes of SPEC.md section 2. Buffers are sized with the spec's limit. */
+ * 107 bytes of proxyproto(7) section 2. Buffers are sized with the spec's
+ * limit. */
 #define PROXYPROTO__V1_BUF PROXYPROTO_V1_MAX_LEN
 
 /* Writes the text of a PROXYPROTO_AF_INET (4 bytes) or PROXYPROTO_AF_INET6

@@ -4,7 +4,7 @@
 #   CAPTURES=tests/captures sh tests/cli.sh build/bin/proxyproto
 #
 # Expected JSON lines are written from tests/captures/README.md, the
-# capture bytes and SPEC.md, never copied from the tool's output. Prints
+# capture bytes and proxyproto(7), never copied from the tool's output. Prints
 # "ok - NAME" or "FAIL - NAME: why" per check and ends with
 # "cli: N passed, M failed"; exits 1 when a check failed.
 
@@ -311,8 +311,8 @@ decode_hex() {
 test_decode_fields() {
     _a=7f0000017f00000200501f90 # 127.0.0.1:80 -> 127.0.0.2:8080
     _as='"src":"127.0.0.1","src_port":80,"dst":"127.0.0.2","dst_port":8080'
-    # SPEC.md section 3: LOCAL takes any family/transport byte; the nibbles
-    # that mean nothing print as UNSPEC.
+    # proxyproto(7) section 3: LOCAL takes any family/transport byte; the
+    # nibbles that mean nothing print as UNSPEC.
     decode_hex "LOCAL with unknown nibbles" 0 "$LOCAL,\"family\":\"UNSPEC\",\"transport\":\"UNSPEC\",\"header_len\":16,\"payload_len\":0,\"tlvs\":[]}" \
         "${SIG}204f0000"
     decode_hex "LOCAL with an INET block: addresses shown" 0 "$LOCAL,$TCP4,$_as,\"header_len\":33,\"payload_len\":0,\"tlvs\":[$(tlv 1 2 6832)]}" \
@@ -324,7 +324,7 @@ test_decode_fields() {
     # An abstract UNIX name starts with a NUL: its path_len is 0.
     decode_hex "UNIX abstract source" 0 "$OKV2,\"family\":\"UNIX\",\"transport\":\"STREAM\",\"src\":\"\",\"dst\":\"/x\",\"header_len\":232,\"payload_len\":1,\"tlvs\":[]}" \
         "${SIG}213100d800616263$(printf '%0208d' 0)2f78$(printf '%0212d' 0)ff"
-    # SPEC.md section 1: a second header is payload.
+    # proxyproto(7) section 1: a second header is payload.
     decode_hex "stacked headers: the second is payload" 0 "$LOCAL,\"family\":\"UNSPEC\",\"transport\":\"UNSPEC\",\"header_len\":16,\"payload_len\":16,\"tlvs\":[]}" \
         "${SIG}20000000${SIG}21000000"
     decode_hex "v2 TLV overrun" 1 '{"result":"invalid","error":"PROXYPROTO_ERR_V2_TLV_OVERRUN","message":"v2: TLV value runs past the end of the header"}' \

@@ -1,5 +1,5 @@
 /* CRC-32C: check value, known vectors, chaining, and the hardware and
- * software implementations held equal (SPEC.md section 4). */
+ * software implementations held equal (proxyproto(7) section 4). */
 #include "tests.h"
 
 #include "internal.h"

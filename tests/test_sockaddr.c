@@ -1,5 +1,5 @@
-/* Socket addresses: proxyproto_header_from_sockaddrs() (SPEC.md section 6)
- * and proxyproto_sockaddr() back to sockaddr_in / in6 / un. */
+/* Socket addresses: proxyproto_header_from_sockaddrs() (proxyproto(7)
+ * section 6) and proxyproto_sockaddr() back to sockaddr_in / in6 / un. */
 #define _DEFAULT_SOURCE
 #include "tests.h"
 

@@ -1,6 +1,6 @@
-/* Receiving on a socket (SPEC.md section 5): the reader (step, blocking
+/* Receiving on a socket (proxyproto(7) section 5): the reader (step, blocking
  * read with a timeout, feed), trusted peers (CIDR text, matching, policy),
- * resolving the addresses to use (SPEC.md 3) and datagrams.
+ * resolving the addresses to use (proxyproto(7) section 3) and datagrams.
  *
  * Sockets are AF_UNIX socketpairs and loopback TCP (127.0.0.1, ::1) only.
  * The recurring assertion: the reader returns the header and the payload
@@ -150,7 +150,8 @@ static void expect_empty(int fd)
 #define V1_UNKNOWN "PROXY UNKNOWN\r\n"
 
 /* Payload that starts like another header: only the first header counts
- * (SPEC.md 5, stacked AWS headers); the rest is the application's. */
+ * (proxyproto(7) section 5, stacked AWS headers); the rest is the
+ * application's. */
 static const char payload[] = "PROXY TCP4 1.1.1.1 2.2.2.2 1 2\r\nGET / HTTP/1.1\r\n\r\n";
 #define PAYLOAD_LEN (sizeof payload - 1)
 
@@ -520,7 +521,7 @@ START_TEST(timeout_silent_peer)
 END_TEST
 
 /* A peer that sends a byte every 20 ms never completes within 150 ms: the
- * timeout bounds the whole header, not each read (SPEC.md 5). */
+ * timeout bounds the whole header, not each read (proxyproto(7) section 5). */
 START_TEST(timeout_slow_peer)
 {
     proxyproto_reader r;
@@ -1148,9 +1149,9 @@ static void expect_same_addr(const struct sockaddr_storage *got,
     }
 }
 
-/* Headers whose addresses must not be used (SPEC.md 3), and no header at
- * all: the accepted socket's real ends, which the client socket sees from
- * the other side. Loop index: address family. */
+/* Headers whose addresses must not be used (proxyproto(7) section 3), and no
+ * header at all: the accepted socket's real ends, which the client socket sees
+ * from the other side. Loop index: address family. */
 START_TEST(resolve_uses_socket)
 {
     static const char *const hex[] = {

@@ -1,4 +1,4 @@
-/* TLV iteration, lookup and the SSL TLV (SPEC.md section 4). */
+/* TLV iteration, lookup and the SSL TLV (proxyproto(7) section 4). */
 #include "tests.h"
 
 #include <string.h>

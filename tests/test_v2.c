@@ -1,5 +1,5 @@
-/* v2 (binary) parsing: SPEC.md sections 3-4 and PARSER_RULES.md, one case
- * per rule, each run every way by pp_run_case(). */
+/* v2 (binary) parsing: proxyproto(7) sections 3-4 and PARSER_RULES.md, one
+ * case per rule, each run every way by pp_run_case(). */
 #include "tests.h"
 
 #include <stdio.h>
@@ -468,7 +468,8 @@ START_TEST(v2_every_family_transport)
 }
 END_TEST
 
-/* A second header after the first is payload (SPEC.md sections 1, 5). */
+/* A second header after the first is payload (proxyproto(7) sections 1
+ * and 5). */
 START_TEST(v2_stacked_headers)
 {
     uint8_t in[16 + 28 + 32];

@@ -1,4 +1,4 @@
-/* Vendor TLV accessors (SPEC.md section 4): AWS 0xEA, Azure 0xEE, GCP
+/* Vendor TLV accessors (proxyproto(7) section 4): AWS 0xEA, Azure 0xEE, GCP
  * 0xE0. A bad layout is reported by the accessor; the header still parses. */
 #include "tests.h"
 

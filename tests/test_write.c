@@ -208,7 +208,7 @@ START_TEST(write_v2_every_combination)
 }
 END_TEST
 
-/* SPEC.md section 6: health check = LOCAL, UNSPEC, len 0 (16 bytes); the
+/* proxyproto(7) section 6: health check = LOCAL, UNSPEC, len 0 (16 bytes); the
  * nibbles are written as given, 0-15. */
 START_TEST(write_v2_local)
 {

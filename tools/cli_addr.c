@@ -27,7 +27,7 @@ static int parse_unix(const char *path, cli_endpoint *ep, const char **why)
 {
     size_t n = strlen(path);
 
-    /* SPEC.md section 3: each UNIX address is 108 raw bytes. */
+    /* proxyproto(7) section 3: each UNIX address is 108 raw bytes. */
     if (n > PROXYPROTO_UNIX_PATH_MAX) {
         *why = "UNIX path is longer than 108 bytes";
         return -1;

@@ -23,8 +23,8 @@ static void fill_header(const cli_encode_req *r, proxyproto_header *hdr)
     memset(hdr, 0, sizeof *hdr);
     hdr->version = (uint8_t)r->version;
     hdr->command = r->local ? PROXYPROTO_CMD_LOCAL : PROXYPROTO_CMD_PROXY;
-    /* Without addresses: v1 UNKNOWN, v2 family UNSPEC (SPEC.md section 6),
-     * and a transport only when --udp asked for one. */
+    /* Without addresses: v1 UNKNOWN, v2 family UNSPEC (proxyproto(7)
+     * section 6), and a transport only when --udp asked for one. */
     hdr->family = r->have_src ? r->src.family : PROXYPROTO_AF_UNSPEC;
     hdr->transport = r->udp        ? PROXYPROTO_TRANSPORT_DGRAM
                      : r->have_src ? PROXYPROTO_TRANSPORT_STREAM

@@ -14,8 +14,9 @@ static const char *command_name(const proxyproto_header *hdr)
                : "PROXY";
 }
 
-/* A LOCAL header may carry any nibble (SPEC.md section 3): print the ones
- * that mean nothing as UNSPEC, which is how a receiver must treat them. */
+/* A LOCAL header may carry any nibble (proxyproto(7) section 3): print the
+ * ones that mean nothing as UNSPEC, which is how a receiver must treat
+ * them. */
 static const char *family_name(unsigned family)
 {
     static const char *const names[] = {"UNSPEC", "INET", "INET6", "UNIX"};
@@ -71,7 +72,7 @@ static void print_ssl(FILE *out, const proxyproto_header *view)
     putc('}', out);
 }
 
-/* SPEC.md section 4: vendor TLVs are interpreted only when their layout
+/* proxyproto(7) section 4: vendor TLVs are interpreted only when their layout
  * is valid; an invalid one is still listed, with its raw value. */
 static void print_vendor(FILE *out, const proxyproto_header *view,
                          uint8_t type)

@@ -236,7 +236,7 @@ static int send_stream(const cli_endpoint *to, const uint8_t *hdr, size_t len,
     tv.tv_sec = ms / 1000;
     tv.tv_usec = (ms % 1000) * 1000;
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    /* SPEC.md section 6: one write, before any payload. */
+    /* proxyproto(7) section 6: one write, before any payload. */
     rc = send_all(fd, hdr, len) != 0 ? net_error("sending the header")
                                      : relay(fd, ms);
     close(fd);

@@ -51,8 +51,9 @@
  * proxyproto.h - HAProxy PROXY protocol (v1 text, v2 binary) for C.
  *
  * A zero-copy, allocation-free, incremental parser and serializer.
- * Behaviour follows SPEC.md of the libproxyproto project (HAProxy's
- * doc/proxy-protocol.txt with every open choice decided).
+ * Behaviour follows proxyproto(7), the protocol's rules as this library
+ * implements them (HAProxy's doc/proxy-protocol.txt with every open choice
+ * decided): `man 7 proxyproto`, or tools/man/proxyproto.7 in the sources.
  *
  * Conventions used throughout:
  *  - Inputs are (const void *buf, size_t len). Nothing is ever read at or
@@ -108,7 +109,7 @@ struct sockaddr;
 struct sockaddr_storage;
 
 /* ------------------------------------------------------------------------
- * Limits and wire constants (SPEC.md sections 2-4)
+ * Limits and wire constants (proxyproto(7) sections 2-4)
  * ------------------------------------------------------------------------ */
 
 #define PROXYPROTO_V1_MAX_LEN 107        /* whole v1 line, CRLF included */
@@ -132,7 +133,7 @@ struct sockaddr_storage;
 #define PROXYPROTO_TRANSPORT_STREAM 0x1
 #define PROXYPROTO_TRANSPORT_DGRAM 0x2
 
-/* TLV types (SPEC.md section 4). */
+/* TLV types (proxyproto(7) section 4). */
 #define PROXYPROTO_TLV_ALPN 0x01        /* PP2_TYPE_ALPN */
 #define PROXYPROTO_TLV_AUTHORITY 0x02   /* PP2_TYPE_AUTHORITY */
 #define PROXYPROTO_TLV_CRC32C 0x03      /* PP2_TYPE_CRC32C */
@@ -280,8 +281,9 @@ typedef struct proxyproto_header {
     uint8_t transport; /* PROXYPROTO_TRANSPORT_*; v1 TCP: STREAM; 0-15 */
     /* 1 when src and dst hold addresses: v1 TCP4/TCP6, and v2 with family
      * INET, INET6 or UNIX whose length covers the address block (LOCAL
-     * included: its block is parsed, though SPEC.md says to use the real
-     * socket addresses; see proxyproto_use_header_addresses()). */
+     * included: its block is parsed, though proxyproto(7) section 3 says to
+     * use the real socket addresses; see
+     * proxyproto_use_header_addresses()). */
     uint8_t has_addresses;
     proxyproto_addr src;
     proxyproto_addr dst;
@@ -289,7 +291,7 @@ typedef struct proxyproto_header {
     size_t header_len;
     /* v2 TLV area (after the address block, up to header_len), validated by
      * the parse. Empty (NULL, 0) for v1, and for a LOCAL header whose TLV
-     * area SPEC.md says to ignore. */
+     * area proxyproto(7) section 3 says to ignore. */
     const uint8_t *tlvs;
     size_t tlvs_len;
     /* After PROXYPROTO_INCOMPLETE: the fewest further bytes that could
@@ -335,7 +337,7 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
                                     size_t len, size_t last_len);
 
 /*
- * SPEC.md section 3: should the application take the client and server
+ * proxyproto(7) section 3: should the application take the client and server
  * addresses from this header (1) or from the socket, getpeername() and
  * getsockname() (0)? 1 exactly for a PROXY command with family INET, INET6
  * or UNIX and transport STREAM or DGRAM (v1 TCP4/TCP6 included); 0 for
@@ -520,10 +522,10 @@ PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
                                           proxyproto_details *d);
 
 /*
- * Vendor TLVs (SPEC.md section 4). Each looks at the first TLV of its type
- * and validates its layout. They return 0, PROXYPROTO_ERR_TLV_NOT_FOUND, or
- * the vendor's PROXYPROTO_ERR_*_BAD_TLV. The header itself is never rejected
- * for a custom TLV.
+ * Vendor TLVs (proxyproto(7) section 4). Each looks at the first TLV of its
+ * type and validates its layout. They return 0, PROXYPROTO_ERR_TLV_NOT_FOUND,
+ * or the vendor's PROXYPROTO_ERR_*_BAD_TLV. The header itself is never
+ * rejected for a custom TLV.
  */
 
 /* AWS (0xEA, sub-type 0x01): the VPC endpoint id, e.g.
@@ -564,7 +566,7 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
  *
  * version    1 or 2.
  * transport  PROXYPROTO_TRANSPORT_STREAM or _DGRAM (v1: STREAM only).
- * The command is PROXY. SPEC.md section 6: v1 writes TCP4 when both ends
+ * The command is PROXY. proxyproto(7) section 6: v1 writes TCP4 when both ends
  * are IPv4, TCP6 when both are IPv6, else UNKNOWN. v2 with one IPv4 and one
  * IPv6 end maps the IPv4 one to ::ffff:a.b.c.d (as HAProxy does); a UNIX
  * end with an IP end gives PROXYPROTO_ERR_FAMILY_MIXED. A UNIX path points
@@ -663,8 +665,8 @@ PROXYPROTO_API int proxyproto_builder_add_ssl_sub(proxyproto_builder *b,
                                                   uint8_t type,
                                                   const void *value, size_t len);
 
-/* Vendor TLVs (SPEC.md section 4): AWS 0xEA sub-type 0x01 + id; Azure 0xEE
- * sub-type 0x01 + LINKID little-endian; GCP 0xE0 id big-endian. */
+/* Vendor TLVs (proxyproto(7) section 4): AWS 0xEA sub-type 0x01 + id; Azure
+ * 0xEE sub-type 0x01 + LINKID little-endian; GCP 0xE0 id big-endian. */
 PROXYPROTO_API int proxyproto_builder_add_aws_vpce_id(proxyproto_builder *b,
                                                       const char *id,
                                                       size_t id_len);
@@ -697,7 +699,7 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
                                              void *buf, size_t cap);
 
 /* ------------------------------------------------------------------------
- * Receiving on a socket (SPEC.md section 5). POSIX sockets.
+ * Receiving on a socket (proxyproto(7) section 5). POSIX sockets.
  *
  * Most servers need only the connection layer at the end of this header:
  * a proxyproto_policy for the listener, then per connection
@@ -736,10 +738,10 @@ PROXYPROTO_API int proxyproto_cidr_match(const proxyproto_cidr *cidr,
  *   one, is payload and never believed.
  * HEADER_OPTIONAL: a trusted peer may omit the header (its stream then
  *   starts with neither "PROXY " nor the v2 signature) and is served with
- *   its own socket address. SECURITY: SPEC.md 5 says a listener expects the
- *   header and never guesses; use this only while a load balancer is being
- *   switched over to sending one. A stream that begins with a part of a
- *   signature and stalls waits for more (up to the deadline) before it can
+ *   its own socket address. SECURITY: proxyproto(7) section 5 says a listener
+ *   expects the header and never guesses; use this only while a load balancer
+ *   is being switched over to sending one. A stream that begins with a part of
+ *   a signature and stalls waits for more (up to the deadline) before it can
  *   be judged.
  * REFUSE_V1, REFUSE_V2: refuse that version with
  *   PROXYPROTO_ERR_VERSION_REFUSED, judged on the header's first byte
@@ -821,8 +823,8 @@ PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
 
 /*
  * Blocking form: proxyproto_reader_step() until the header is complete,
- * waiting with poll() at most timeout_ms milliseconds in all (SPEC.md 5:
- * servers must bound it; < 0 waits forever). Works on blocking and
+ * waiting with poll() at most timeout_ms milliseconds in all (proxyproto(7)
+ * section 5: servers must bound it; < 0 waits forever). Works on blocking and
  * non-blocking sockets. Reads nothing past the header. Returns the header
  * length, PROXYPROTO_ERR_TIMEOUT, or the step's errors (after
  * PROXYPROTO_ERR_INTERRUPTED the state is kept: call again to resume;
@@ -845,11 +847,11 @@ PROXYPROTO_API int proxyproto_reader_feed(proxyproto_reader *r, const void *buf,
                                           size_t len, proxyproto_header *hdr);
 
 /*
- * The addresses the application should use for connection fd (SPEC.md 3):
- * the header's when hdr is not NULL and proxyproto_use_header_addresses(),
- * else getpeername() / getsockname() (LOCAL, v1 UNKNOWN, UNSPEC, or no
- * header at all: hdr NULL). client and server may be NULL. Returns 0 or
- * PROXYPROTO_ERR_SYSTEM.
+ * The addresses the application should use for connection fd (proxyproto(7)
+ * section 3): the header's when hdr is not NULL and
+ * proxyproto_use_header_addresses(), else getpeername() / getsockname()
+ * (LOCAL, v1 UNKNOWN, UNSPEC, or no header at all: hdr NULL). client and
+ * server may be NULL. Returns 0 or PROXYPROTO_ERR_SYSTEM.
  */
 PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
                                       struct sockaddr_storage *client,
@@ -870,9 +872,10 @@ PROXYPROTO_API int proxyproto_resolve_peer(int fd,
                                            struct sockaddr_storage *server);
 
 /*
- * UDP (SPEC.md 5): each datagram carries its own header, whole. Returns the
- * payload offset (the header length), PROXYPROTO_ERR_DATAGRAM_TRUNCATED when
- * the datagram ends inside a header, or a parse error.
+ * UDP (proxyproto(7) section 5): each datagram carries its own header, whole.
+ * Returns the payload offset (the header length),
+ * PROXYPROTO_ERR_DATAGRAM_TRUNCATED when the datagram ends inside a header, or
+ * a parse error.
  */
 PROXYPROTO_API int proxyproto_parse_datagram(proxyproto_header *hdr,
                                              const void *dgram, size_t len);
@@ -1136,7 +1139,7 @@ PROXYPROTO_API const char *proxyproto_version(void)
 
 /* ---- lib/crc32c.c ------------------------------------------------------ */
 /*
- * CRC-32C (Castagnoli) as the CRC32C TLV uses it (SPEC.md section 4):
+ * CRC-32C (Castagnoli) as the CRC32C TLV uses it (proxyproto(7) section 4):
  * reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF.
  *
  * Two implementations with one contract: a portable slicing-by-8 one and a
@@ -1174,11 +1177,11 @@ PROXYPROTO_API const char *proxyproto_version(void)
 #define PROXYPROTO__PRIVATE
 #endif
 
-/* The 12-byte v2 signature (SPEC.md section 1). It contains a NUL. */
+/* The 12-byte v2 signature (proxyproto(7) section 1). It contains a NUL. */
 #define PROXYPROTO__V2_SIG "\r\n\r\n\0\r\nQUIT\n"
 #define PROXYPROTO__V2_SIG_LEN 12
 
-/* Address block size per v2 family (SPEC.md section 3); 0 for UNSPEC and
+/* Address block size per v2 family (proxyproto(7) section 3); 0 for UNSPEC and
  * for unknown families. A table: one load on every header. */
 static inline size_t proxyproto__v2_block_len(unsigned family)
 {
@@ -1212,9 +1215,9 @@ static inline void proxyproto__put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-/* The connection layer's version policy (SPEC.md 1: the first byte names
- * the version, 'P' v1, '\r' v2): refuse the n >= 1 bytes of a stream
- * whose parse said rc? At the first byte, whatever follows, so that any
+/* The connection layer's version policy (proxyproto(7) section 1: the first
+ * byte names the version, 'P' v1, '\r' v2): refuse the n >= 1 bytes of a
+ * stream whose parse said rc? At the first byte, whatever follows, so that any
  * split of the stream gives the same verdict. Under HEADER_OPTIONAL a
  * stream starting "POST" or "PRI" must pass as header-less: refuse only
  * what is a header, once "PROXY " or the 12-byte v2 signature is in. */
@@ -1251,22 +1254,23 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8
 PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
                          size_t len);
 
-/* v1 address text (SPEC.md section 2). Each parses from p up to the first
- * byte that cannot continue the address (or end) and returns the cursor
+/* v1 address text (proxyproto(7) section 2). Each parses from p up to the
+ * first byte that cannot continue the address (or end) and returns the cursor
  * after the address, or NULL with *err set to a PROXYPROTO_ERR_V1_* code. */
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[4], int *err);
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err);
 
-/* Validates an SSL TLV's value (SPEC.md section 4): at least 5 bytes, then
- * sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
+/* Validates an SSL TLV's value (proxyproto(7) section 4): at least 5 bytes,
+ * then sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
 PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t len);
 
-/* Validates a v2 TLV area (SPEC.md section 4) of the header hdr[0..hdr_len)
- * whose TLVs are at hdr[off..hdr_len). Returns 0 or the first error. For
- * LOCAL headers pass local = 1: only a wrong CRC32C is then an error;
- * *ignore is set to 1 when the area is malformed and must be ignored. */
+/* Validates a v2 TLV area (proxyproto(7) section 4) of the header
+ * hdr[0..hdr_len) whose TLVs are at hdr[off..hdr_len). Returns 0 or the first
+ * error. For LOCAL headers pass local = 1: only a wrong CRC32C is then an
+ * error; *ignore is set to 1 when the area is malformed and must be
+ * ignored. */
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr_len, size_t off,
                               int local, int *ignore);
 
@@ -1903,7 +1907,7 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
     return proxyproto__crc32c_sw(crc, buf, len);
 }
 
-/* SPEC.md section 4: the CRC32C TLV covers the whole header with its own
+/* proxyproto(7) section 4: the CRC32C TLV covers the whole header with its own
  * 4-byte value taken as zero. The header is const (it may be the caller's
  * received buffer), so the zeros are fed instead of written. A value_off
  * that does not leave room for 4 bytes cannot come from a validated TLV;
@@ -2085,8 +2089,8 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, cons
 }
 
 /* ---- lib/tlv_check.c --------------------------------------------------- */
-/* Validation of a v2 TLV area inside proxyproto_parse(), SPEC.md section 4,
- * so that a header that parsed is safe to iterate. */
+/* Validation of a v2 TLV area inside proxyproto_parse(), proxyproto(7)
+ * section 4, so that a header that parsed is safe to iterate. */
 
 #define TLV_HEADER_LEN 3
 #define SSL_FIXED_LEN 5 /* client (1) + verify (4) */
@@ -2110,8 +2114,8 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
 
 /* proxyproto__crc32c_header() for a value that is known to fit (the TLV
  * framing was checked): the CRC of h[0..h_len) with the 4 value bytes at
- * `off` taken as zero (SPEC.md 4). The hardware or portable function is
- * chosen once and called directly, rather than through
+ * `off` taken as zero (proxyproto(7) section 4). The hardware or portable
+ * function is chosen once and called directly, rather than through
  * proxyproto_crc32c() three times, which would ask the CPU each time. */
 static uint32_t header_crc(const uint8_t *h, size_t h_len, size_t off)
 {
@@ -2164,8 +2168,8 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len
             goto malformed;
         }
         err = check_value(h, h_len, p[0], p + TLV_HEADER_LEN, len);
-        /* LOCAL (SPEC.md 3): a malformed area is ignored, but a wrong CRC32C
-         * still rejects; keep walking to find one. */
+        /* LOCAL (proxyproto(7) section 3): a malformed area is ignored, but a
+         * wrong CRC32C still rejects; keep walking to find one. */
         if (err != 0 && (!local || err == PROXYPROTO_ERR_V2_CRC32C_MISMATCH))
             return err;
         if (err != 0)
@@ -2749,11 +2753,11 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8
 #undef V1_NOINLINE
 
 /* ---- lib/parse_v2.c ---------------------------------------------------- */
-/* Version 2 (binary) header parser, SPEC.md section 3.
+/* Version 2 (binary) header parser, proxyproto(7) section 3.
  *
  * Two paths with one answer. The careful one judges the fixed 16 bytes as
- * far as they are in, in the order of SPEC.md 1 (the first bad byte
- * decides the error), then the body. The fast one takes the usual header,
+ * far as they are in, in the order of proxyproto(7) section 1 (the first bad
+ * byte decides the error), then the body. The fast one takes the usual header,
  * PROXY over IPv4 or IPv6, with a handful of compares (the 12-byte
  * signature memcmp has a constant length, which compilers turn into two
  * loads) and fixed-size copies, and hands anything else to the careful
@@ -2778,7 +2782,7 @@ static int v2_signature_ok(const uint8_t *buf, size_t n)
 }
 
 /* Judges the fixed 16 bytes as far as they have arrived (n of them), so a
- * bad byte is reported as soon as it is in (SPEC.md 1). */
+ * bad byte is reported as soon as it is in (proxyproto(7) section 1). */
 static int check_fixed(const uint8_t *buf, size_t n)
 {
     unsigned cmd, family;
@@ -2873,7 +2877,7 @@ static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
     size_t block = proxyproto__v2_block_len(hdr->family);
 
     /* LOCAL with an unknown family, or a len short of the block: the whole
-     * len is skipped and there are no TLVs (SPEC.md 3). */
+     * len is skipped and there are no TLVs (proxyproto(7) section 3). */
     if (total - PROXYPROTO_V2_FIXED_LEN < block ||
         hdr->family > PROXYPROTO_AF_UNIX) {
         hdr->has_addresses = 0;
@@ -2980,9 +2984,10 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8
 #undef V2_NOINLINE
 
 /* ---- lib/parse.c ------------------------------------------------------- */
-/* proxyproto_parse(): picks v1 or v2 from the first byte (SPEC.md 1). */
+/* proxyproto_parse(): picks v1 or v2 from the first byte (proxyproto(7)
+ * section 1). */
 
-/* Shortest complete header: "PROXY UNKNOWN\r\n" (SPEC.md 2). */
+/* Shortest complete header: "PROXY UNKNOWN\r\n" (proxyproto(7) section 2). */
 #define SHORTEST_HEADER 15
 
 PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
@@ -3007,7 +3012,8 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 
 /* ---- lib/datagram.c ---------------------------------------------------- */
 /* proxyproto_parse_datagram(): UDP carries the header and its payload in
- * one datagram (SPEC.md 5), so there is no "more bytes later". */
+ * one datagram (proxyproto(7) section 5), so there is no "more bytes
+ * later". */
 
 PROXYPROTO_API int proxyproto_parse_datagram(proxyproto_header *hdr,
                                              const void *dgram, size_t len)
@@ -3019,8 +3025,8 @@ PROXYPROTO_API int proxyproto_parse_datagram(proxyproto_header *hdr,
 }
 
 /* ---- lib/tlv.c --------------------------------------------------------- */
-/* TLV iteration and lookups over a TLV area (SPEC.md section 4). Safe on any
- * bytes: iteration stops at the first TLV that does not fit. */
+/* TLV iteration and lookups over a TLV area (proxyproto(7) section 4). Safe on
+ * any bytes: iteration stops at the first TLV that does not fit. */
 
 PROXYPROTO_API void proxyproto_tlv_iter_init(proxyproto_tlv_iter *it,
                                              const void *area, size_t len)
@@ -3084,7 +3090,7 @@ PROXYPROTO_API int proxyproto_ssl_get(const proxyproto_header *hdr,
 }
 
 /* ---- lib/vendor.c ------------------------------------------------------ */
-/* Typed accessors for the cloud vendors' custom TLVs (SPEC.md section 4,
+/* Typed accessors for the cloud vendors' custom TLVs (proxyproto(7) section 4,
  * "Vendor TLVs"). They validate the layout; the header is never rejected
  * for a custom TLV. */
 
@@ -3149,7 +3155,7 @@ PROXYPROTO_API int proxyproto_gcp_psc_id(const proxyproto_header *hdr,
 
 /* ---- lib/details.c ----------------------------------------------------- */
 /* What a header says about the client beyond its address: TLS facts from
- * the SSL TLV, SNI, ALPN, unique id (SPEC.md section 4), as spans. */
+ * the SSL TLV, SNI, ALPN, unique id (proxyproto(7) section 4), as spans. */
 
 #include <string.h>
 
@@ -3213,7 +3219,8 @@ PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
 }
 
 /* ---- lib/sockaddr.c ---------------------------------------------------- */
-/* Addresses of a parsed header as the socket API wants them (SPEC.md 3). */
+/* Addresses of a parsed header as the socket API wants them (proxyproto(7)
+ * section 3). */
 
 #include <netinet/in.h>
 #include <string.h>
@@ -3278,7 +3285,7 @@ PROXYPROTO_API int proxyproto_sockaddr(const proxyproto_header *hdr, int which,
 /* ---- lib/format_ip.c --------------------------------------------------- */
 /* Binary address -> text: dotted quad for IPv4, RFC 5952 for IPv6.
  * Used by proxyproto_format_ip4() / _ip6(), the endpoint text of
- * format_addr.c and by the v1 writer (SPEC.md section 2),
+ * format_addr.c and by the v1 writer (proxyproto(7) section 2),
  * so every number is formatted by hand: no snprintf, no locale. */
 
 /* ---- lib/writer.h ------------------------------------------------------ */
@@ -3293,7 +3300,8 @@ PROXYPROTO_API int proxyproto_sockaddr(const proxyproto_header *hdr, int which,
 
 /* Longest v1 line we can produce: "PROXY TCP6 " + 2 * 39 (the longest
  * RFC 5952 text) + 2 ports of 5 digits + 3 spaces + CRLF = 104, within the
- * 107 bytes of SPEC.md section 2. Buffers are sized with the spec's limit. */
+ * 107 bytes of proxyproto(7) section 2. Buffers are sized with the spec's
+ * limit. */
 #define PROXYPROTO__V1_BUF PROXYPROTO_V1_MAX_LEN
 
 /* Writes the text of a PROXYPROTO_AF_INET (4 bytes) or PROXYPROTO_AF_INET6
@@ -3338,7 +3346,7 @@ PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, 
 
 #include <string.h>
 
-/* Decimal text of 0..255 for IPv4 octets (no leading zeros, SPEC.md
+/* Decimal text of 0..255 for IPv4 octets (no leading zeros, proxyproto(7)
  * section 2): entry v is {length, up to 3 digits, zero-filled}, so an
  * octet is one 3-byte copy and an add, without a division or a
  * data-dependent branch. */
@@ -3675,13 +3683,13 @@ PROXYPROTO_API int proxyproto_format_endpoint(char *out, size_t cap,
 #undef IP_ENDPOINT_MAX
 
 /* ---- lib/write_v1.c ---------------------------------------------------- */
-/* The v1 text line (SPEC.md section 2):
+/* The v1 text line (proxyproto(7) section 2):
  *   "PROXY TCP4 src dst sport dport\r\n", "PROXY TCP6 ...", or
  *   "PROXY UNKNOWN\r\n". */
 
 #include <string.h>
 
-/* What v1 can say (SPEC.md sections 2 and 6): TCP over IPv4 or IPv6 with
+/* What v1 can say (proxyproto(7) sections 2 and 6): TCP over IPv4 or IPv6 with
  * both addresses, or UNKNOWN (the receiver then uses the socket's
  * addresses, which is what a LOCAL header means too). It has no TLVs, so a
  * header carrying some cannot be written without losing them. */
@@ -3752,9 +3760,9 @@ PROXYPROTO__PRIVATE int proxyproto__write_v1(char *buf, size_t cap, const proxyp
 }
 
 /* ---- lib/write_v2.c ---------------------------------------------------- */
-/* The v2 binary header (SPEC.md section 3): the fixed 16 bytes, the address
- * block, the TLV area; and the CRC32C TLVs (sections 4 and 6). Shared by
- * proxyproto_write() and the builder, so both write the same bytes. */
+/* The v2 binary header (proxyproto(7) section 3): the fixed 16 bytes, the
+ * address block, the TLV area; and the CRC32C TLVs (sections 4 and 6). Shared
+ * by proxyproto_write() and the builder, so both write the same bytes. */
 
 #include <string.h>
 
@@ -3771,7 +3779,7 @@ static int is_ip_or_unix(unsigned family)
 #define W2_NOINLINE
 #endif
 
-/* The header must mean what it says once parsed (SPEC.md section 3):
+/* The header must mean what it says once parsed (proxyproto(7) section 3):
  *  - each of command, family, transport is one nibble on the wire;
  *  - a PROXY header of family INET/INET6/UNIX needs its address block (a
  *    receiver rejects a len shorter than the block);
@@ -3800,7 +3808,7 @@ static int v2_size_of(const proxyproto_header *hdr, size_t extra)
 }
 
 /* A receiver checks each CRC32C with only its own value zeroed: two would
- * each depend on the other (SPEC.md section 4). Counting them takes a
+ * each depend on the other (proxyproto(7) section 4). Counting them takes a
  * call, kept out of line so that a header without TLVs, the usual one,
  * needs no stack frame. */
 W2_NOINLINE static int v2_size_with_tlvs(const proxyproto_header *hdr,
@@ -3822,7 +3830,7 @@ PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t
     return v2_size_of(hdr, extra);
 }
 
-/* A UNIX address is 108 raw bytes (SPEC.md section 3). addr->path points
+/* A UNIX address is 108 raw bytes (proxyproto(7) section 3). addr->path points
  * at 108 raw bytes (proxyproto_addr's contract, as a parse or
  * proxyproto_header_from_sockaddrs() leaves it): all of them are copied,
  * so an abstract name (leading NUL, path_len 0) and whatever follows the
@@ -3876,7 +3884,8 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
     uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
 
     memcpy(out, PROXYPROTO__V2_SIG, PROXYPROTO__V2_SIG_LEN);
-    out[12] = (uint8_t)(0x20 | hdr->command); /* version 2, SPEC.md 3 */
+    /* Version 2 in the high nibble (proxyproto(7) section 3). */
+    out[12] = (uint8_t)(0x20 | hdr->command);
     out[13] = (uint8_t)(hdr->family << 4 | hdr->transport);
     proxyproto__put16(out + 14, (unsigned)(total - PROXYPROTO_V2_FIXED_LEN));
     if (hdr->has_addresses)
@@ -3887,8 +3896,8 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
 }
 
 /* The next well-formed (length 4) top-level CRC32C TLV of p[0..end), with
- * the framing of proxyproto_tlv_next() (SPEC.md section 4): the walk stops
- * at the first TLV that does not fit. Returns its value, or NULL. A loop
+ * the framing of proxyproto_tlv_next() (proxyproto(7) section 4): the walk
+ * stops at the first TLV that does not fit. Returns its value, or NULL. A loop
  * of its own rather than the public iterator: writers call this for every
  * header, and most have no TLVs at all. */
 static const uint8_t *next_crc(const uint8_t *p, const uint8_t *end)
@@ -3940,11 +3949,11 @@ PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, 
 /* ---- lib/write.c ------------------------------------------------------- */
 /* proxyproto_write() and proxyproto_write_size(): one header, v1 or v2.
  * The size is always known before the first byte is written, so a short
- * buffer or a bad header leaves the caller's buffer untouched (SPEC.md
+ * buffer or a bad header leaves the caller's buffer untouched (proxyproto(7)
  * section 6). */
 
 /* v2: fixed part, address block, hdr->tlvs verbatim; then the CRC32C TLV
- * in it (at most one) gets the CRC of the finished header (SPEC.md
+ * in it (at most one) gets the CRC of the finished header (proxyproto(7)
  * section 6: computed last). */
 static int write_v2(uint8_t *out, size_t cap, const proxyproto_header *hdr)
 {
@@ -3996,7 +4005,7 @@ PROXYPROTO_API int proxyproto_write(void *buf, size_t cap,
 /* The v2 header builder: records TLVs (values stay in the caller's memory,
  * small vendor values in the entry's inline_ bytes) and writes the whole
  * header in proxyproto_builder_finish(), so a failure writes nothing
- * (SPEC.md section 6). The header part is written by the same code as
+ * (proxyproto(7) section 6). The header part is written by the same code as
  * proxyproto_write() (write_v2.c); the entries follow it in order. */
 
 #include <string.h>
@@ -4011,7 +4020,7 @@ enum {
     KIND_CRC      /* inline_: 4 zero bytes, the CRC is stored last */
 };
 
-#define TLV_MAX 65535u /* a 16-bit length field (SPEC.md section 4) */
+#define TLV_MAX 65535u /* a 16-bit length field (proxyproto(7) section 4) */
 
 /* Errors are sticky: the first one is kept and returned from then on. */
 static int fail(proxyproto_builder *b, int err)
@@ -4172,7 +4181,8 @@ PROXYPROTO_API int proxyproto_builder_add_ssl(proxyproto_builder *b,
 {
     uint8_t inl[5];
 
-    /* SPEC.md section 4: client (1 byte), verify (4 bytes, big-endian). */
+    /* proxyproto(7) section 4: client (1 byte), verify (4 bytes,
+     * big-endian). */
     inl[0] = client;
     proxyproto__put32(inl + 1, verify);
     return add_entry(b, KIND_SSL, PROXYPROTO_TLV_SSL, NULL, 0, inl, 5);
@@ -4212,7 +4222,7 @@ PROXYPROTO_API int proxyproto_builder_add_aws_vpce_id(proxyproto_builder *b,
     if (b->error_ != 0)
         return b->error_;
     /* Only what proxyproto_aws_vpce_id() reads back: a non-empty id of
-     * printable ASCII (SPEC.md section 4, vendor TLVs). */
+     * printable ASCII (proxyproto(7) section 4, vendor TLVs). */
     if (id == NULL || id_len == 0)
         return fail(b, PROXYPROTO_ERR_INVALID_ARGUMENT);
     if (id_len > TLV_MAX - 1)
@@ -4228,7 +4238,7 @@ PROXYPROTO_API int proxyproto_builder_add_azure_linkid(proxyproto_builder *b,
 {
     uint8_t inl[5];
 
-    /* Sub-type, then LINKID little-endian (SPEC.md section 4). */
+    /* Sub-type, then LINKID little-endian (proxyproto(7) section 4). */
     inl[0] = PROXYPROTO_AZURE_LINKID;
     inl[1] = (uint8_t)linkid;
     inl[2] = (uint8_t)(linkid >> 8);
@@ -4242,7 +4252,7 @@ PROXYPROTO_API int proxyproto_builder_add_gcp_psc_id(proxyproto_builder *b,
 {
     uint8_t inl[8];
 
-    /* No sub-type; the id big-endian (SPEC.md section 4). */
+    /* No sub-type; the id big-endian (proxyproto(7) section 4). */
     proxyproto__put32(inl, (uint32_t)(psc_id >> 32));
     proxyproto__put32(inl + 4, (uint32_t)psc_id);
     return add_entry(b, KIND_PLAIN, PROXYPROTO_TLV_GCP, NULL, 0, inl, 8);
@@ -4310,7 +4320,7 @@ static void put_entries(const proxyproto_builder *b, uint8_t *p,
     }
 }
 
-/* SPEC.md section 6: the CRC32C is computed last, over the finished
+/* proxyproto(7) section 6: the CRC32C is computed last, over the finished
  * header. The one CRC32C TLV (in hdr->tlvs, as proxyproto_write() does, or
  * the builder's) is zeroed, then gets the CRC of the whole header. */
 static void seal(uint8_t *out, size_t n, size_t tlvs, size_t tlvs_len,
@@ -4352,7 +4362,7 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
 
 /* ---- lib/from_sockaddr.c ----------------------------------------------- */
 /* proxyproto_header_from_sockaddrs(): the header a proxy sends, from the
- * two socket addresses it holds after accept() (SPEC.md section 6). */
+ * two socket addresses it holds after accept() (proxyproto(7) section 6). */
 
 
 #include <netinet/in.h>
@@ -4389,10 +4399,11 @@ static int read_inet6(const struct sockaddr *sa, proxyproto_addr *a)
     return PROXYPROTO_AF_INET6;
 }
 
-/* A UNIX address is 108 raw bytes pointed to in place (SPEC.md section 3;
- * v2 writes all of them, which keeps abstract names). Where sun_path is
- * shorter than 108 bytes (BSDs, macOS: 104) those bytes are not there to
- * point to, so such a platform gets PROXYPROTO_ERR_UNSUPPORTED_SOCKADDR. */
+/* A UNIX address is 108 raw bytes pointed to in place (proxyproto(7)
+ * section 3; v2 writes all of them, which keeps abstract names). Where
+ * sun_path is shorter than 108 bytes (BSDs, macOS: 104) those bytes are not
+ * there to point to, so such a platform gets
+ * PROXYPROTO_ERR_UNSUPPORTED_SOCKADDR. */
 static int read_unix(const struct sockaddr *sa, proxyproto_addr *a)
 {
     const uint8_t *nul;
@@ -4437,8 +4448,8 @@ static void map_v4(proxyproto_addr *a)
     memcpy(a->ip.v6 + 12, v4, 4);
 }
 
-/* SPEC.md section 6: v1 says TCP4 when both ends are IPv4, TCP6 when both
- * are IPv6, and UNKNOWN for everything else (the receiver then uses the
+/* proxyproto(7) section 6: v1 says TCP4 when both ends are IPv4, TCP6 when
+ * both are IPv6, and UNKNOWN for everything else (the receiver then uses the
  * socket's addresses), so it never fails on a mix. */
 static int choose_v1(proxyproto_header *h, int sf, int df)
 {
@@ -4481,7 +4492,7 @@ PROXYPROTO_API int proxyproto_header_from_sockaddrs(proxyproto_header *hdr,
     if (hdr == NULL || src == NULL || dst == NULL ||
         (version != 1 && version != 2))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    /* v1 has TCP only (SPEC.md section 2). */
+    /* v1 has TCP only (proxyproto(7) section 2). */
     if (transport != PROXYPROTO_TRANSPORT_STREAM &&
         (version == 1 || transport != PROXYPROTO_TRANSPORT_DGRAM))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
@@ -4503,8 +4514,9 @@ PROXYPROTO_API int proxyproto_header_from_sockaddrs(proxyproto_header *hdr,
 }
 
 /* ---- lib/cidr.c -------------------------------------------------------- */
-/* Trusted load balancers (SPEC.md 5): CIDR text, matching a peer address
- * against it, and the policy that decides whether to expect a header. */
+/* Trusted load balancers (proxyproto(7) section 5): CIDR text, matching a peer
+ * address against it, and the policy that decides whether to expect a
+ * header. */
 
 #include <netinet/in.h>
 #include <string.h>
@@ -4515,7 +4527,7 @@ PROXYPROTO_API int proxyproto_header_from_sockaddrs(proxyproto_header *hdr,
 static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
 
 /* Decimal prefix length 0..max: digits only, no sign, no leading zero
- * (the same strictness as v1 ports, SPEC.md 2). */
+ * (the same strictness as v1 ports, proxyproto(7) section 2). */
 static int parse_prefix(const uint8_t *p, const uint8_t *end, unsigned max,
                         uint8_t *out)
 {
@@ -4562,8 +4574,8 @@ PROXYPROTO_API int proxyproto_cidr_parse(proxyproto_cidr *out, const char *text)
     end = p + strlen(text);
     slash = memchr(p, '/', (size_t)(end - p));
     addr_end = slash != NULL ? slash : end;
-    /* The address text follows the v1 rules (SPEC.md 2): strict dotted
-     * quads, RFC 4291 IPv6, no zone id, no brackets. */
+    /* The address text follows the v1 rules (proxyproto(7) section 2): strict
+     * dotted quads, RFC 4291 IPv6, no zone id, no brackets. */
     v6 = memchr(p, ':', (size_t)(addr_end - p)) != NULL;
     q = v6 ? proxyproto__parse_ipv6(p, addr_end, addr, &err)
            : proxyproto__parse_ipv4(p, addr_end, addr, &err);
@@ -4647,8 +4659,8 @@ PROXYPROTO_API int proxyproto_policy_check(const proxyproto_policy *policy,
     for (i = 0; i < policy->n_trusted; i++)
         if (proxyproto_cidr_match(&policy->trusted[i], peer))
             return PROXYPROTO_EXPECT_HEADER;
-    /* SPEC.md 5: a header from anyone else is refused; passing such peers
-     * through without a header is an explicit opt-in only. */
+    /* proxyproto(7) section 5: a header from anyone else is refused; passing
+     * such peers through without a header is an explicit opt-in only. */
     if (policy->flags & PROXYPROTO_POLICY_ALLOW_UNTRUSTED)
         return PROXYPROTO_NO_HEADER;
     return PROXYPROTO_ERR_UNTRUSTED;
@@ -4656,8 +4668,8 @@ PROXYPROTO_API int proxyproto_policy_check(const proxyproto_policy *policy,
 
 /* ---- lib/reader.c ------------------------------------------------------ */
 /* Reading the PROXY header from a stream socket without taking a byte of
- * payload (SPEC.md 5), and the bookkeeping for callers that read into
- * their own buffer. */
+ * payload (proxyproto(7) section 5), and the bookkeeping for callers that read
+ * into their own buffer. */
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -4688,8 +4700,9 @@ static int recv_error(void)
 /* Every byte in the reader came from parses that said "incomplete", so none
  * of them held a CRLF or a whole v2 header. The reader therefore holds a
  * complete header exactly when it ends with the v1 CRLF, or holds the
- * 16 + len bytes of a v2 header (SPEC.md 1): then the header was returned
- * by an earlier step, and a new step must not read on into the payload. */
+ * 16 + len bytes of a v2 header (proxyproto(7) section 1): then the header was
+ * returned by an earlier step, and a new step must not read on into the
+ * payload. */
 static int holds_header(const proxyproto_reader *r)
 {
     const uint8_t *b = r->buf_;
@@ -4701,9 +4714,10 @@ static int holds_header(const proxyproto_reader *r)
 }
 
 /* How many bytes to peek: a v2 header's exact rest once its 16 fixed bytes
- * are in (SPEC.md 1); before that, at most a whole v1 line (107 bytes,
- * SPEC.md 2), which also covers the 16 fixed bytes of v2. Never more than
- * the buffer's room. Peeked bytes past the header stay in the socket. */
+ * are in (proxyproto(7) section 1); before that, at most a whole v1 line (107
+ * bytes, proxyproto(7) section 2), which also covers the 16 fixed bytes of v2.
+ * Never more than the buffer's room. Peeked bytes past the header stay in the
+ * socket. */
 static size_t peek_size(const proxyproto_reader *r)
 {
     size_t room = r->cap_ - r->len_, want;
@@ -4824,8 +4838,9 @@ PROXYPROTO_API int proxyproto_reader_feed(proxyproto_reader *r, const void *buf,
 
 /* ---- lib/read_header.c ------------------------------------------------- */
 /* proxyproto_read_header(): the reader's steps with poll() in between, all
- * within one deadline. SPEC.md 5: a server must bound the header read, so
- * that a peer that sends nothing, or a byte at a time, cannot hold a slot. */
+ * within one deadline. proxyproto(7) section 5: a server must bound the header
+ * read, so that a peer that sends nothing, or a byte at a time, cannot hold a
+ * slot. */
 
 #include <errno.h>
 #include <poll.h>
@@ -4909,7 +4924,7 @@ PROXYPROTO_API int proxyproto_read_header(proxyproto_reader *r, int fd,
 
 /* ---- lib/resolve.c ----------------------------------------------------- */
 /* proxyproto_resolve(): which addresses the application should use for a
- * connection (SPEC.md 3): the header's, or the socket's own. */
+ * connection (proxyproto(7) section 3): the header's, or the socket's own. */
 
 #include <string.h>
 #include <sys/socket.h>
@@ -4970,10 +4985,11 @@ PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
 }
 
 /* ---- lib/conn.c -------------------------------------------------------- */
-/* The connection layer: one accepted connection's header phase (SPEC.md 5)
- * in a caller-owned state. Trust check, header read or fed within one
- * whole-header deadline, then the addresses the application should use
- * (SPEC.md 3). Built on the policy check, the reader and the parser. */
+/* The connection layer: one accepted connection's header phase (proxyproto(7)
+ * section 5) in a caller-owned state. Trust check, header read or fed within
+ * one whole-header deadline, then the addresses the application should use
+ * (proxyproto(7) section 3). Built on the policy check, the reader and the
+ * parser. */
 
 #include <errno.h>
 #include <stddef.h>
@@ -5067,8 +5083,8 @@ static int conn_take_peer(proxyproto_conn *c, const struct sockaddr *peer)
     return 0;
 }
 
-/* Done: the addresses the application should use (SPEC.md 3). With a
- * header that says PROXY over INET/INET6/UNIX, the header's; otherwise
+/* Done: the addresses the application should use (proxyproto(7) section 3).
+ * With a header that says PROXY over INET/INET6/UNIX, the header's; otherwise
  * (LOCAL, v1 UNKNOWN, UNSPEC, no header) the socket's own. */
 static int conn_finish(proxyproto_conn *c, int has_header)
 {

@@ -16,16 +16,21 @@
 #   test-man                   man pages lint-clean and complete
 #   test-install               install, pkg-config, CMake, uninstall
 #                              (tests/dist/install.sh)
+#   test-citations             every citation resolves: none of the spec
+#                              file users never had, and each "proxyproto(7)
+#                              section N" names a section of proxyproto(7)
+#                              (tests/dist/citations.sh)
 
 SINGLE_HEADER := include/single/proxyproto.h
 # The C++ compiler that goes with CC (CI runs the checks with gcc and clang).
 DIST_CXX ?= $(if $(findstring clang,$(CC)),$(subst clang,clang++,$(CC)),$(CXX))
 
 CHECKS += test-single-header-fresh test-single-header test-single-header-builds \
-          test-version test-man test-install
+          test-version test-man test-install test-citations
 
 .PHONY: single-header test-single-header-fresh test-single-header \
-        test-single-header-builds test-version test-man test-install
+        test-single-header-builds test-version test-man test-install \
+        test-citations
 
 single-header:
 	sh tools/amalgamate.sh -o $(SINGLE_HEADER)
@@ -72,3 +77,6 @@ test-man: man cli
 # script (a sub-make) builds nothing.
 test-install: all man
 	MAKE="$(MAKE)" CC="$(CC)" CXX="$(DIST_CXX)" LDFLAGS="$(LDFLAGS)" sh tests/dist/install.sh $(B) $(VERSION)
+
+test-citations:
+	sh tests/dist/citations.sh $(B)

@@ -62,6 +62,7 @@ cat >"$work/expected" <<END
 .$libdir/pkgconfig/proxyproto.pc
 .$prefix/share/man/man1/proxyproto.1
 .$prefix/share/man/man3/proxyproto.3
+.$prefix/share/man/man7/proxyproto.7
 END
 sort -o "$work/expected" "$work/expected"
 laid() { comm -13 "$work/before" "$work/after" | diff -u "$work/expected" -; }
@@ -125,9 +126,10 @@ cli() {
 expect "installed proxyproto --version says $version" cli
 man_pages() {
     grep -q "libproxyproto $version" "$dest$prefix/share/man/man1/proxyproto.1" &&
-        grep -q "libproxyproto $version" "$dest$prefix/share/man/man3/proxyproto.3"
+        grep -q "libproxyproto $version" "$dest$prefix/share/man/man3/proxyproto.3" &&
+        grep -q "libproxyproto $version" "$dest$prefix/share/man/man7/proxyproto.7"
 }
-expect "installed man pages proxyproto(1) and proxyproto(3) of version $version" man_pages
+expect "installed man pages proxyproto(1), proxyproto(3) and proxyproto(7) of version $version" man_pages
 
 if command -v cmake >/dev/null 2>&1; then
     cmake_project() {

@@ -2,7 +2,9 @@
 # The man pages (tools/man/, as `make install` installs them from BUILD_DIR/man):
 # lint-clean for groff, and complete: proxyproto(3) names every function
 # and result code of include/proxyproto.h, proxyproto(1) every command and
-# option the CLI's help shows. Run by `make test-man`:
+# option the CLI's help shows, proxyproto(7) every PROXYPROTO_ERR_V1_* and
+# PROXYPROTO_ERR_V2_* code (each beside the rule it enforces) within 80
+# columns. Run by `make test-man`:
 #   sh tests/dist/man.sh BUILD_DIR VERSION CLI
 set -u
 cd "$(dirname "$0")/../.."
@@ -20,13 +22,20 @@ if ! command -v groff >/dev/null 2>&1; then
     exit 1
 fi
 
-for page in proxyproto.1 proxyproto.3; do
+for page in proxyproto.1 proxyproto.3 proxyproto.7; do
     lint() {
         out=$(groff -ww -z -man "$man/$page" 2>&1) && [ -z "$out" ] || { echo "$out"; false; }
     }
     expect "$page: groff -ww -z -man prints nothing" lint
     expect "$page: carries the version $version" grep -q "^\.TH .*\"libproxyproto $version\"" "$man/$page"
 done
+
+# proxyproto(7) is prose read in a terminal: 80 columns.
+narrow() {
+    wide=$(groff -man -Tascii -rLL=80n -P-cbou "$man/proxyproto.7" | awk 'length > 80')
+    [ -z "$wide" ] || { echo "$wide"; false; }
+}
+expect "proxyproto.7: every line fits in 80 columns (groff -rLL=80n)" narrow
 
 # Man source as text: \- is -, no font or no-hyphenation escapes.
 text() {
@@ -58,6 +67,10 @@ codes=$(sed -n 's/^ *X(\([A-Z0-9_]*\), -*[0-9]*, .*/PROXYPROTO_\1/p' include/pro
 [ -n "$functions" ] && [ -n "$codes" ] || not_ok "no functions or result codes found in include/proxyproto.h"
 complete proxyproto.3 function $functions
 complete proxyproto.3 "result code" $codes
+# The protocol's rules: every code a broken v1 or v2 rule returns.
+rule_codes=$(printf '%s\n' $codes | grep -E '^PROXYPROTO_ERR_V[12]_')
+[ -n "$rule_codes" ] || not_ok "no PROXYPROTO_ERR_V1_* / _V2_* codes found in include/proxyproto.h"
+complete proxyproto.7 "rule's result code" $rule_codes
 
 commands=$("$cli" --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }')
 options=$( ("$cli" --help; for c in $commands; do "$cli" "$c" --help; done) |

@@ -36,7 +36,8 @@ http_get "http://127.0.0.1:$HTTP4/some/path?x=1" "$CP" --haproxy-protocol \
     -X POST --data 'a=b'
 expect_eq "v1 TCP4, POST with a body" "$BODY" "IP = 127.0.0.1:$CP"
 
-# No header at all: the request is not served (SPEC.md 5: never guess).
+# No header at all: the request is not served (proxyproto(7) section 5: never
+# guess).
 free_port CP
 http_get "http://127.0.0.1:$HTTP4/" "$CP"
 case $BODY in

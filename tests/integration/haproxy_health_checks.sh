@@ -82,7 +82,7 @@ done
 n=$(count_lines "$T/echo_v2.log" "cmd=LOCAL")
 check "send-proxy-v2 checks: echo-server logged LOCAL connections ($n)" \
     "fewer than $MIN 'cmd=LOCAL' lines: $(head -n 3 "$T/echo_v2.log" | tr '\n' '|')" [ "$n" -ge $MIN ]
-# Every LOCAL line names the socket's own addresses (SPEC.md 3).
+# Every LOCAL line names the socket's own addresses (proxyproto(7) section 3).
 bad=$(grep -F "cmd=LOCAL" "$T/echo_v2.log" |
     grep -cvE "^conn client=127\.0\.0\.1:[0-9]+ server=127\.0\.0\.1:$E_V2 proxy=v2 cmd=LOCAL\$")
 expect_eq "send-proxy-v2 checks: LOCAL lines carry the socket addresses" "$bad" 0

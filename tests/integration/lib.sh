@@ -355,8 +355,8 @@ start_nginx() {
 # ---- echo-server helpers --------------------------------------------------------
 
 # make_payload FILE: bytes an echo must return unchanged: text, a second
-# PROXY header of each version (payload once the first header is in: SPEC.md
-# section 1), NUL and high bytes, and 64 KiB of random data.
+# PROXY header of each version (payload once the first header is in:
+# proxyproto(7) section 1), NUL and high bytes, and 64 KiB of random data.
 make_payload() {
     {
         printf 'hello\n'
