@@ -2,7 +2,8 @@
 # make bench-instr: instructions per operation of every bench case, counted
 # by callgrind (stable, where timings on a shared machine are not).
 #   instr.sh BENCH CAPTURES-DIR ITERATIONS [bench options, e.g. --filter X]
-# Prints one line per case: "instr: <case> <count> instr/op".
+# Prints one line per case: "instr: <case> <count> instr/op", or
+# "instr[<label>]: ..." when INSTR_LABEL is set (a build flavour's flags).
 set -eu
 bench=$1
 captures=$2
@@ -34,6 +35,10 @@ fi
 
 # Dump k (cg.out.k) belongs to the k-th "case" line; its totals line holds
 # the instructions (Ir) collected during that case's iterations.
+prefix=instr
+if [ -n "${INSTR_LABEL:-}" ]; then
+    prefix="instr[$INSTR_LABEL]"
+fi
 k=0
 grep '^case ' "$dir/cases" | while read -r _ name n; do
     k=$((k + 1))
@@ -43,6 +48,6 @@ grep '^case ' "$dir/cases" | while read -r _ name n; do
         exit 1
     fi
     total=$(sed -n 's/^\(totals\|summary\): *\([0-9]*\).*/\2/p' "$f" | head -n 1)
-    awk -v name="$name" -v t="${total:-0}" -v n="$n" \
-        'BEGIN { printf "instr: %s %.1f instr/op\n", name, t / n }'
+    awk -v p="$prefix" -v name="$name" -v t="${total:-0}" -v n="$n" \
+        'BEGIN { printf "%s: %s %.1f instr/op\n", p, name, t / n }'
 done
