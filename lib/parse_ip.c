@@ -1,4 +1,4 @@
-/* IPv4 and IPv6 address text of v1 lines (SPEC.md section 2): strict, no
+/* IPv4 and IPv6 address text of v1 lines (proxyproto(7) section 2): strict, no
  * leading zeros in IPv4 octets, RFC 4291 IPv6 forms, no zone id. */
 #include "internal.h"
 
@@ -121,8 +121,8 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, cons
         if (p == NULL || p == start)
             break; /* no group here: the address ends (checked below) */
         if (p < end && *p == '.') {
-            /* dotted IPv4 tail: two groups, IPv4 rules (SPEC.md 2); a
-             * malformed tail is a malformed IPv6 address */
+            /* dotted IPv4 tail: two groups, IPv4 rules (proxyproto(7)
+             * section 2); a malformed tail is a malformed IPv6 address */
             if (groups > 6)
                 return NULL;
             p = proxyproto__parse_ipv4(start, end, out + 2 * groups, err);

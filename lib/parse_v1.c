@@ -1,4 +1,4 @@
-/* Version 1 (text) header parser, SPEC.md section 2.
+/* Version 1 (text) header parser, proxyproto(7) section 2.
  *
  * "PROXY " and the protocol word are judged byte by byte as they arrive.
  * The rest of the line is scanned for its CRLF (and for bytes that may not
@@ -21,7 +21,7 @@
 /* The line is at most 107 bytes with its CRLF: the CR sits before 106. */
 #define CR_LIMIT (PROXYPROTO_V1_MAX_LEN - 1)
 
-/* Shortest complete lines (SPEC.md 2). */
+/* Shortest complete lines (proxyproto(7) section 2). */
 #define SHORTEST_UNKNOWN 15
 #define SHORTEST_TCP6 22
 #define SHORTEST_TCP4 32
@@ -160,8 +160,9 @@ static const uint8_t *next_field(const uint8_t *p, const uint8_t *end, int bad,
     return field_start(p + 1, end, err);
 }
 
-/* TCP4 takes only IPv4 text and TCP6 only IPv6 (SPEC.md 2): a field that
- * looks like the other family says so instead of "malformed". */
+/* TCP4 takes only IPv4 text and TCP6 only IPv6 (proxyproto(7) section 2):
+ * a field that looks like the other family says so instead of
+ * "malformed". */
 static int address_error(const uint8_t *field, const uint8_t *end,
                          enum proto proto, int err)
 {
@@ -437,7 +438,8 @@ static int quick_fields(proxyproto_header *hdr, const uint8_t *p,
 }
 
 /* Looks for the CR in buf[from..limit), judging each byte before it
- * (SPEC.md 2). *cr is its offset, or limit when it is not there. */
+ * (proxyproto(7) section 2). *cr is its offset, or limit when it is not
+ * there. */
 static int scan_line(const uint8_t *buf, size_t from, size_t limit, size_t *cr)
 {
     size_t i;

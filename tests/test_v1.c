@@ -1,4 +1,4 @@
-/* v1 (text) parsing: SPEC.md section 2 and PARSER_RULES.md, one case per
+/* v1 (text) parsing: proxyproto(7) section 2 and PARSER_RULES.md, one case per
  * rule, each run every way by pp_run_case(). */
 #include "tests.h"
 
@@ -335,7 +335,8 @@ START_TEST(v1_need_values)
 }
 END_TEST
 
-/* A second header after the first is payload (SPEC.md sections 1, 5). */
+/* A second header after the first is payload (proxyproto(7) sections 1
+ * and 5). */
 START_TEST(v1_stacked_headers)
 {
     static const char in[] = "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"

@@ -1932,7 +1932,7 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
 #undef PROXYPROTO__CRC32C_ARM_B
 
 /* ---- lib/parse_ip.c ---------------------------------------------------- */
-/* IPv4 and IPv6 address text of v1 lines (SPEC.md section 2): strict, no
+/* IPv4 and IPv6 address text of v1 lines (proxyproto(7) section 2): strict, no
  * leading zeros in IPv4 octets, RFC 4291 IPv6 forms, no zone id. */
 
 #include <string.h>
@@ -2054,8 +2054,8 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, cons
         if (p == NULL || p == start)
             break; /* no group here: the address ends (checked below) */
         if (p < end && *p == '.') {
-            /* dotted IPv4 tail: two groups, IPv4 rules (SPEC.md 2); a
-             * malformed tail is a malformed IPv6 address */
+            /* dotted IPv4 tail: two groups, IPv4 rules (proxyproto(7)
+             * section 2); a malformed tail is a malformed IPv6 address */
             if (groups > 6)
                 return NULL;
             p = proxyproto__parse_ipv4(start, end, out + 2 * groups, err);
@@ -2189,7 +2189,7 @@ malformed: /* framing broken: the TLVs after this point cannot be found */
 #undef SSL_FIXED_LEN
 
 /* ---- lib/parse_v1.c ---------------------------------------------------- */
-/* Version 1 (text) header parser, SPEC.md section 2.
+/* Version 1 (text) header parser, proxyproto(7) section 2.
  *
  * "PROXY " and the protocol word are judged byte by byte as they arrive.
  * The rest of the line is scanned for its CRLF (and for bytes that may not
@@ -2211,7 +2211,7 @@ malformed: /* framing broken: the TLVs after this point cannot be found */
 /* The line is at most 107 bytes with its CRLF: the CR sits before 106. */
 #define CR_LIMIT (PROXYPROTO_V1_MAX_LEN - 1)
 
-/* Shortest complete lines (SPEC.md 2). */
+/* Shortest complete lines (proxyproto(7) section 2). */
 #define SHORTEST_UNKNOWN 15
 #define SHORTEST_TCP6 22
 #define SHORTEST_TCP4 32
@@ -2350,8 +2350,9 @@ static const uint8_t *next_field(const uint8_t *p, const uint8_t *end, int bad,
     return field_start(p + 1, end, err);
 }
 
-/* TCP4 takes only IPv4 text and TCP6 only IPv6 (SPEC.md 2): a field that
- * looks like the other family says so instead of "malformed". */
+/* TCP4 takes only IPv4 text and TCP6 only IPv6 (proxyproto(7) section 2):
+ * a field that looks like the other family says so instead of
+ * "malformed". */
 static int address_error(const uint8_t *field, const uint8_t *end,
                          enum proto proto, int err)
 {
@@ -2627,7 +2628,8 @@ static int quick_fields(proxyproto_header *hdr, const uint8_t *p,
 }
 
 /* Looks for the CR in buf[from..limit), judging each byte before it
- * (SPEC.md 2). *cr is its offset, or limit when it is not there. */
+ * (proxyproto(7) section 2). *cr is its offset, or limit when it is not
+ * there. */
 static int scan_line(const uint8_t *buf, size_t from, size_t limit, size_t *cr)
 {
     size_t i;

@@ -337,7 +337,7 @@ static void setup(const char *captures)
     static const uint8_t max6[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                      0xff, 0xff, 0xff, 0xff};
-    /* Longest lines: 56 and 104 bytes (SPEC.md 2). */
+    /* Longest lines: 56 and 104 bytes (proxyproto(7) section 2). */
     static const char v1_tcp4_max[] =
         "PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n";
     static const char v1_tcp6_max[] =

@@ -16,14 +16,6 @@ mkdir -p "$1/dist"
 log=$1/dist/citations.log
 page=tools/man/proxyproto.7
 
-# TEMPORARY exemption, for the lead to remove: these files are being
-# rewritten elsewhere (lib/parse_v1.c, lib/parse_ip.c, tests/test_v1.c,
-# tests/PARSER_RULES.md) or are not ours to edit now (tests/bench/bench.c);
-# their SPEC.md citations are converted when that work lands. Lines of the
-# generated include/single/proxyproto.h that are copies of lines of these
-# files are exempt with them, and with them only.
-exempt="lib/parse_v1.c lib/parse_ip.c tests/test_v1.c tests/PARSER_RULES.md tests/bench/bench.c"
-single=include/single/proxyproto.h
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     git ls-files --cached --others --exclude-standard >"$log.files"
@@ -37,23 +29,11 @@ fi
 spec_md() {
     status=0
     while IFS= read -r f; do
-        case " CHANGELOG.md tests/dist/citations.sh $exempt " in *" $f "*) continue ;; esac
+        case " CHANGELOG.md tests/dist/citations.sh " in *" $f "*) continue ;; esac
         [ -f "$f" ] || continue
         grep -nI -- 'SPEC\.md' "$f" >"$log.hits" 2>/dev/null || continue
-        if [ "$f" = "$single" ]; then
-            # Only lines copied verbatim from an exempt file may stay.
-            while IFS= read -r hit; do
-                line=${hit#*:}
-                found=
-                for e in $exempt; do
-                    [ -f "$e" ] && grep -qFx -- "$line" "$e" && found=1 && break
-                done
-                [ -n "$found" ] || { echo "$f:$hit"; status=1; }
-            done <"$log.hits"
-        else
-            sed "s|^|$f:|" "$log.hits"
-            status=1
-        fi
+        sed "s|^|$f:|" "$log.hits"
+        status=1
     done <"$log.files"
     [ "$status" -eq 0 ] || echo "(cite proxyproto(7) instead: 'proxyproto(7) section N')"
     return $status
