@@ -114,14 +114,6 @@ static void usage(FILE *out)
           out);
 }
 
-/* ---- log lines ----------------------------------------------------------- */
-
-/* conn client=IP:PORT server=IP:PORT proxy=V cmd=C [TLVs] */
-static void log_conn(const struct conn *c)
-{
-    ex_log_conn(&c->pp); /* not with --quiet */
-}
-
 /* ---- deadlines: one sorted FIFO per phase --------------------------------- */
 
 static void timer_unlink(struct conn *c)
@@ -287,7 +279,7 @@ static void read_request(struct conn *c, long long now)
 /* The header is in, or was not expected (an untrusted peer let through). */
 static void header_done(struct conn *c, long long now)
 {
-    log_conn(c);
+    ex_log_conn(&c->pp); /* conn client=... (not with --quiet) */
     S.conns++;
     /* The answer is ready now; the request is read like on any connection
      * without a header: proxyproto_conn_read() left it in the socket. */

@@ -98,24 +98,16 @@ static int conn_take_peer(proxyproto_conn *c, const struct sockaddr *peer)
     return 0;
 }
 
-/* Done: the addresses the application should use (proxyproto(7) section 3).
- * With a header that says PROXY over INET/INET6/UNIX, the header's; otherwise
- * (LOCAL, v1 UNKNOWN, UNSPEC, no header) the socket's own. */
+/* Done: the addresses the application should use (proxyproto(7) section
+ * 3), as proxyproto_resolve_peer() gives them, from the peer init took. A
+ * getsockname() that fails leaves the server AF_UNSPEC (zeroed): nothing
+ * to refuse the connection for. */
 static int conn_finish(proxyproto_conn *c, int has_header)
 {
-    socklen_t len = (socklen_t)sizeof c->server_.bytes_;
-
     c->has_header_ = has_header;
     c->result_ = 0;
-    if (has_header && proxyproto_use_header_addresses(&c->header_)) {
-        proxyproto_sockaddr(&c->header_, PROXYPROTO_SOURCE, SS(c->client_));
-        proxyproto_sockaddr(&c->header_, PROXYPROTO_DESTINATION, SS(c->server_));
-        return 0;
-    }
-    memcpy(c->client_.bytes_, c->peer_.bytes_, sizeof c->client_.bytes_);
-    memset(c->server_.bytes_, 0, sizeof c->server_.bytes_); /* as above */
-    if (c->fd_ >= 0 && getsockname(c->fd_, SA(c->server_), &len) != 0)
-        memset(c->server_.bytes_, 0, sizeof c->server_.bytes_);
+    proxyproto_resolve_peer(c->fd_, SS(c->peer_), has_header ? &c->header_ : NULL,
+                            SS(c->client_), SS(c->server_));
     return 0;
 }
 

@@ -81,17 +81,6 @@ static size_t addr_header_path_len(const proxyproto_addr *a)
     return addr_unix_name_len(a->path, PROXYPROTO_UNIX_PATH_MAX);
 }
 
-/* Copies the staged text tmp[0..n) and a NUL to out, or nothing when it
- * does not fit. */
-static int addr_emit(char *out, size_t cap, const char *tmp, size_t n)
-{
-    if (n >= cap)
-        return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    memcpy(out, tmp, n);
-    out[n] = '\0';
-    return (int)n;
-}
-
 PROXYPROTO_API int proxyproto_format_sockaddr(char *out, size_t cap,
                                               const struct sockaddr *sa)
 {
@@ -117,7 +106,7 @@ PROXYPROTO_API int proxyproto_format_sockaddr(char *out, size_t cap,
     } else {
         return PROXYPROTO_ERR_UNSUPPORTED_SOCKADDR;
     }
-    return addr_emit(out, cap, tmp, (size_t)(end - tmp));
+    return proxyproto__emit_text(out, cap, tmp, (size_t)(end - tmp));
 }
 
 PROXYPROTO_API int proxyproto_format_endpoint(char *out, size_t cap,
@@ -140,5 +129,5 @@ PROXYPROTO_API int proxyproto_format_endpoint(char *out, size_t cap,
         end = addr_put_unix(tmp, a->path, addr_header_path_len(a));
     else
         return PROXYPROTO_ERR_NO_ADDRESS;
-    return addr_emit(out, cap, tmp, (size_t)(end - tmp));
+    return proxyproto__emit_text(out, cap, tmp, (size_t)(end - tmp));
 }

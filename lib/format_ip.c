@@ -159,6 +159,16 @@ PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t 
     return family == PROXYPROTO_AF_INET ? put_v4(p, ip) : put_v6(p, ip);
 }
 
+PROXYPROTO__PRIVATE int proxyproto__emit_text(char *out, size_t cap, const char *text,
+                                          size_t n)
+{
+    if (n >= cap)
+        return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    return (int)n;
+}
+
 /* Writes the text of ip into out[0..cap) with its NUL. Staged so that out
  * gets exactly the text (put_u8 writes a little past the end), and a short
  * buffer is left untouched. */
@@ -170,11 +180,7 @@ static int format_ip_text(char *out, size_t cap, int family, const uint8_t *ip)
     if (out == NULL || ip == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
     n = (size_t)(proxyproto__put_ip(tmp, family, ip) - tmp);
-    if (n >= cap)
-        return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    memcpy(out, tmp, n);
-    out[n] = '\0';
-    return (int)n;
+    return proxyproto__emit_text(out, cap, tmp, n);
 }
 
 PROXYPROTO_API int proxyproto_format_ip4(char *out, size_t cap,

@@ -21,6 +21,11 @@
  * time). family must be one of the two. */
 PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t *ip);
 
+/* Copies the staged text[0..n) and a NUL into out[0..cap), or nothing
+ * when it does not fit: returns n or PROXYPROTO_ERR_BUFFER_TOO_SMALL. */
+PROXYPROTO__PRIVATE int proxyproto__emit_text(char *out, size_t cap, const char *text,
+                                          size_t n);
+
 /* Writes a decimal number (0-65535) at p, no leading zeros; returns the
  * end. Room for 5 bytes is the caller's business. */
 PROXYPROTO__PRIVATE char *proxyproto__put_u16(char *p, unsigned v);

@@ -54,131 +54,6 @@ static void sleep_ms(int ms)
         ;
 }
 
-enum transport { T_UNIX, T_TCP4, T_TCP6, T_COUNT };
-
-static void set_nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    ck_assert_int_ge(fl, 0);
-    ck_assert_int_eq(fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0);
-}
-
-static socklen_t loopback(int family, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return (socklen_t)sizeof *sin;
-    }
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_addr = in6addr_loopback;
-    return (socklen_t)sizeof *sin6;
-}
-
-/* A listening loopback socket; -1 when the host has no IPv6 loopback. */
-static int listener(int family)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = loopback(family, &ss);
-    int lfd = socket(family, SOCK_STREAM, 0), bound;
-
-    bound = lfd >= 0 && bind(lfd, (struct sockaddr *)&ss, len) == 0;
-    if (!bound && family == AF_INET6) {
-        fprintf(stderr, "note: no IPv6 loopback here, ::1 case skipped\n");
-        if (lfd >= 0)
-            close(lfd);
-        return -1;
-    }
-    ck_assert_msg(bound, "bind: %s", strerror(errno));
-    ck_assert_int_eq(listen(lfd, 8), 0);
-    return lfd;
-}
-
-/* Connects a new socket to listener lfd (the handshake completes through
- * the backlog: no accept needed yet). */
-static int connect_to(int lfd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    int fd;
-
-    memset(&ss, 0, sizeof ss);
-    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&ss, &len), 0);
-    fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_msg(connect(fd, (struct sockaddr *)&ss, len) == 0, "connect: %s",
-                  strerror(errno));
-    return fd;
-}
-
-static int tcp_pair(int family, int *cl, int *sv)
-{
-    int lfd = listener(family);
-
-    if (lfd < 0)
-        return -1;
-    *cl = connect_to(lfd);
-    *sv = accept(lfd, NULL, NULL);
-    ck_assert_int_ge(*sv, 0);
-    close(lfd);
-    return 0;
-}
-
-/* A connected stream pair: bytes written to *w arrive on *r. */
-static int stream_pair(enum transport t, int *w, int *r)
-{
-    int fds[2];
-
-    if (t == T_TCP4 || t == T_TCP6)
-        return tcp_pair(t == T_TCP4 ? AF_INET : AF_INET6, w, r);
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    *w = fds[0];
-    *r = fds[1];
-    return 0;
-}
-
-static void send_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        ck_assert_msg(n > 0, "send: %s", strerror(errno));
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-/* Reads fd until the peer's EOF and asserts that exactly want[0..n)
- * arrived: everything the conn left in the socket. */
-static void expect_rest(int fd, const void *want, size_t n)
-{
-    static uint8_t got[8192];
-    size_t len = 0;
-
-    ck_assert_uint_lt(n, sizeof got);
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        ssize_t k;
-
-        ck_assert_msg(poll(&pfd, 1, 3000) == 1, "payload did not arrive");
-        k = recv(fd, got + len, sizeof got - len, MSG_DONTWAIT);
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
-        ck_assert_msg(k >= 0, "recv: %s", strerror(errno));
-        if (k == 0)
-            break;
-        len += (size_t)k;
-        ck_assert_uint_lt(len, sizeof got);
-    }
-    ck_assert_msg(len == n, "%zu bytes left in the socket, want %zu", len, n);
-    if (n > 0)
-        ck_assert_mem_eq(got, want, n);
-}
-
 /* Asserts that the socket holds exactly want[0..n) right now (peeked:
  * nothing is taken). */
 static void expect_peek(int fd, const void *want, size_t n)
@@ -563,7 +438,7 @@ START_TEST(init_trusted)
     struct ends e;
     int w, fd;
 
-    if (stream_pair((enum transport)_i, &w, &fd) != 0)
+    if (pp_stream_pair((enum pp_transport)_i, &w, &fd) != 0)
         return;
     e = ends_of(w, fd);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
@@ -585,10 +460,10 @@ START_TEST(init_untrusted)
     struct ends e;
     int w, fd;
 
-    if (tcp_pair(_i == 0 ? AF_INET : AF_INET6, &w, &fd) != 0)
+    if (pp_tcp_pair(_i == 0 ? AF_INET : AF_INET6, &w, &fd) != 0)
         return;
     e = ends_of(w, fd);
-    send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
+    pp_send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_ERR_UNTRUSTED);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_ERR_UNTRUSTED);
     EXPECT_RC(proxyproto_conn_feed(&c, V1_TCP4, sizeof V1_TCP4 - 1),
@@ -598,7 +473,7 @@ START_TEST(init_untrusted)
     expect_unspec(&c);
     expect_same_sa(proxyproto_conn_peer(&c), &e.peer, "peer of the refused");
     close(w);
-    expect_rest(fd, V1_TCP4, sizeof V1_TCP4 - 1);
+    pp_expect_rest(fd, V1_TCP4, sizeof V1_TCP4 - 1);
     close(fd);
 }
 END_TEST
@@ -613,10 +488,10 @@ START_TEST(init_allow_untrusted)
     size_t held = 99;
     int w, fd;
 
-    if (tcp_pair(_i == 0 ? AF_INET : AF_INET6, &w, &fd) != 0)
+    if (pp_tcp_pair(_i == 0 ? AF_INET : AF_INET6, &w, &fd) != 0)
         return;
     e = ends_of(w, fd);
-    send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
+    pp_send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), 0);
     ck_assert_ptr_null(proxyproto_conn_header(&c));
     expect_addrs(&c, NULL, 0, &e);
@@ -628,7 +503,7 @@ START_TEST(init_allow_untrusted)
     ck_assert_uint_eq(held, 0);
     ck_assert_ptr_null(proxyproto_conn_header(&c));
     close(w);
-    expect_rest(fd, V1_TCP4, sizeof V1_TCP4 - 1);
+    pp_expect_rest(fd, V1_TCP4, sizeof V1_TCP4 - 1);
     close(fd);
 }
 END_TEST
@@ -640,8 +515,8 @@ START_TEST(init_allow_untrusted_trusted_peer)
     proxyproto_conn c;
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
-    send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
+    pp_send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_wait(&c), 0);
     ck_assert_str_eq(sa_text(proxyproto_conn_client(&c)), "203.0.113.7:51234");
@@ -661,7 +536,7 @@ START_TEST(init_peer_given)
     struct sockaddr_storage want;
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     memset(&lb, 0, sizeof lb);
     lb.sin_family = AF_INET;
     lb.sin_port = htons(40000);
@@ -675,7 +550,7 @@ START_TEST(init_peer_given)
     expect_same_sa(proxyproto_conn_peer(&c), &want, "given peer");
     ck_assert_str_eq(sa_text(proxyproto_conn_peer(&c)), "10.1.2.3:40000");
     /* a LOCAL header: the client is the given peer */
-    send_all(w, "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
+    pp_send_all(w, "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
     EXPECT_RC(proxyproto_conn_wait(&c), 0);
     ck_assert_str_eq(sa_text(proxyproto_conn_client(&c)), "10.1.2.3:40000");
 
@@ -698,7 +573,7 @@ START_TEST(init_invalid)
     size_t held = 7;
     int pipefd[2], w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(NULL, fd, &p, NULL), PROXYPROTO_ERR_INVALID_ARGUMENT);
     EXPECT_RC(proxyproto_conn_init(&c, fd, NULL, NULL), PROXYPROTO_ERR_INVALID_ARGUMENT);
     /* ...and the later calls say it too */
@@ -752,7 +627,7 @@ END_TEST
 START_TEST(read_whole)
 {
     int which = _i % S_COUNT;
-    enum transport t = (enum transport)(_i / S_COUNT);
+    enum pp_transport t = (enum pp_transport)(_i / S_COUNT);
     proxyproto_policy p = trusting(0, 0);
     proxyproto_conn c;
     uint8_t msg[2048];
@@ -760,11 +635,11 @@ START_TEST(read_whole)
     struct ends e;
     int w, fd;
 
-    if (stream_pair(t, &w, &fd) != 0)
+    if (pp_stream_pair(t, &w, &fd) != 0)
         return;
     e = ends_of(w, fd);
     memcpy(msg + n, payload, PAYLOAD_LEN);
-    send_all(w, msg, n + PAYLOAD_LEN);
+    pp_send_all(w, msg, n + PAYLOAD_LEN);
     close(w);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     if (t == T_UNIX) /* all of it is in the socket: one read is enough */
@@ -777,7 +652,7 @@ START_TEST(read_whole)
     /* done: further calls read nothing */
     EXPECT_RC(proxyproto_conn_read(&c), 0);
     EXPECT_RC(proxyproto_conn_wait(&c), 0);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -814,15 +689,15 @@ START_TEST(read_addresses)
             memcpy(msg + 16, "/tmp/c", 6);
             memcpy(msg + 16 + 108, "\0x", 2);
         }
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-        send_all(w, msg, n);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+        pp_send_all(w, msg, n);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
         EXPECT_RC(proxyproto_conn_read(&c), 0);
         ck_assert_uint_eq(proxyproto_conn_header(&c)->header_len, n);
         ck_assert_str_eq(sa_text(proxyproto_conn_client(&c)), cases[i].client);
         ck_assert_str_eq(sa_text(proxyproto_conn_server(&c)), cases[i].server);
         close(w);
-        expect_rest(fd, "", 0);
+        pp_expect_rest(fd, "", 0);
         close(fd);
     }
 }
@@ -849,11 +724,11 @@ START_TEST(read_local_unknown)
             struct ends e;
             int w, fd;
 
-            if (tcp_pair(fam == 0 ? AF_INET : AF_INET6, &w, &fd) != 0)
+            if (pp_tcp_pair(fam == 0 ? AF_INET : AF_INET6, &w, &fd) != 0)
                 return;
             e = ends_of(w, fd);
             memcpy(msg + n, payload, PAYLOAD_LEN);
-            send_all(w, msg, n + PAYLOAD_LEN);
+            pp_send_all(w, msg, n + PAYLOAD_LEN);
             close(w);
             EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
             EXPECT_RC(proxyproto_conn_wait(&c), 0);
@@ -863,7 +738,7 @@ START_TEST(read_local_unknown)
             expect_same_sa(proxyproto_conn_server(&c), &e.local, "server = local");
             ck_assert_str_eq(sa_text(proxyproto_conn_client(&c)),
                              sa_text((struct sockaddr *)&e.peer));
-            expect_rest(fd, payload, PAYLOAD_LEN);
+            pp_expect_rest(fd, payload, PAYLOAD_LEN);
             close(fd);
         }
     }
@@ -886,20 +761,20 @@ START_TEST(read_split)
 
         if (n > 300 && k > 40 && k + 40 < n && k % 37 != 0)
             continue; /* sample the long UNIX block */
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
         e = ends_of(w, fd);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-        send_all(w, msg, k);
+        pp_send_all(w, msg, k);
         EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE);
         expect_peek(fd, NULL, 0); /* the header's bytes were taken */
         ck_assert_ptr_null(proxyproto_conn_header(&c));
         ck_assert_int_eq(proxyproto_conn_client(&c)->sa_family, AF_UNSPEC);
-        send_all(w, msg + k, n - k + PAYLOAD_LEN);
+        pp_send_all(w, msg + k, n - k + PAYLOAD_LEN);
         close(w);
         EXPECT_RC(proxyproto_conn_read(&c), 0);
         expect_header(&c, msg, n, &c, sizeof c);
         expect_addrs(&c, msg, n, &e);
-        expect_rest(fd, payload, PAYLOAD_LEN);
+        pp_expect_rest(fd, payload, PAYLOAD_LEN);
         close(fd);
     }
 }
@@ -915,17 +790,17 @@ START_TEST(read_byte_by_byte)
     size_t n = sample(_i, msg, sizeof msg);
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE);
     for (size_t i = 0; i < n; i++) {
-        send_all(w, msg + i, 1);
+        pp_send_all(w, msg + i, 1);
         EXPECT_RC(proxyproto_conn_read(&c), i + 1 < n ? PROXYPROTO_INCOMPLETE : 0);
     }
     expect_header(&c, msg, n, &c, sizeof c);
-    send_all(w, payload, PAYLOAD_LEN);
+    pp_send_all(w, payload, PAYLOAD_LEN);
     close(w);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -958,8 +833,8 @@ START_TEST(read_invalid)
         size_t n = pp_hex(msg, sizeof msg, cases[i].hex);
         int w, fd;
 
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-        send_all(w, msg, n);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+        pp_send_all(w, msg, n);
         close(w);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
         EXPECT_RC(proxyproto_conn_read(&c), cases[i].rc);
@@ -967,7 +842,7 @@ START_TEST(read_invalid)
         EXPECT_RC(proxyproto_conn_wait(&c), cases[i].rc);
         ck_assert_int_eq(proxyproto_conn_ms_left(&c), -1);
         expect_unspec(&c);
-        expect_rest(fd, msg, n); /* one write, under 107 bytes: all left */
+        pp_expect_rest(fd, msg, n); /* one write, under 107 bytes: all left */
         close(fd);
     }
 }
@@ -981,14 +856,14 @@ START_TEST(read_invalid_mid_header)
     proxyproto_conn c;
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-    send_all(w, "PROXY TCP4 1.2", 14);
+    pp_send_all(w, "PROXY TCP4 1.2", 14);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE);
-    send_all(w, ".3.4 5.6.7.8 99999 1\r\nrest", 26);
+    pp_send_all(w, ".3.4 5.6.7.8 99999 1\r\nrest", 26);
     close(w);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_ERR_V1_PORT_RANGE);
-    expect_rest(fd, ".3.4 5.6.7.8 99999 1\r\nrest", 26);
+    pp_expect_rest(fd, ".3.4 5.6.7.8 99999 1\r\nrest", 26);
     close(fd);
 }
 END_TEST
@@ -1005,8 +880,8 @@ START_TEST(read_closed)
         proxyproto_conn c;
         int w, fd;
 
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-        send_all(w, msg, cut[k]);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+        pp_send_all(w, msg, cut[k]);
         close(w);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
         EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_ERR_CLOSED);
@@ -1025,9 +900,9 @@ START_TEST(read_reset)
     proxyproto_conn c;
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-    send_all(w, "PROXY ", 6);
+    pp_send_all(w, "PROXY ", 6);
     ck_assert_int_eq(setsockopt(w, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
     close(w);
     errno = 0;
@@ -1055,10 +930,10 @@ START_TEST(init_after_reset)
     proxyproto_conn c;
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     memset(&mine, 0, sizeof mine);
     ck_assert_int_eq(getsockname(w, (struct sockaddr *)&mine, &len), 0);
-    send_all(w, local, sizeof local);
+    pp_send_all(w, local, sizeof local);
     ck_assert_int_eq(setsockopt(w, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
     close(w);
     sleep_ms(50); /* the reset is in before init looks */
@@ -1096,19 +971,19 @@ START_TEST(read_too_big)
             struct ends e;
             int w, fd;
 
-            ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+            ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
             e = ends_of(w, fd);
             EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
             if (use)
                 EXPECT_RC(proxyproto_conn_use_buffer(&c, big, sizeof big), 0);
             /* a writer that may block: the header is larger than the
              * socket buffers can hold when the conn refuses it */
-            send_all(w, msg, 16);
+            pp_send_all(w, msg, 16);
             if (!use && !fits) {
                 EXPECT_RC(proxyproto_conn_wait(&c), PROXYPROTO_ERR_HEADER_TOO_BIG);
                 expect_unspec(&c);
                 close(w);
-                expect_rest(fd, msg, 16); /* judged on 16 bytes, none taken */
+                pp_expect_rest(fd, msg, 16); /* judged on 16 bytes, none taken */
                 close(fd);
                 continue;
             }
@@ -1124,7 +999,7 @@ START_TEST(read_too_big)
                 expect_addrs(&c, msg, n, &e);
                 writer_join(&wr);
                 close(w);
-                expect_rest(fd, payload, PAYLOAD_LEN);
+                pp_expect_rest(fd, payload, PAYLOAD_LEN);
                 close(fd);
             }
         }
@@ -1140,15 +1015,15 @@ START_TEST(read_use_buffer_late)
     static uint8_t mine[64];
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE); /* nothing yet */
     EXPECT_RC(proxyproto_conn_use_buffer(&c, mine, sizeof mine), 0);
-    send_all(w, V1_TCP4, 10);
+    pp_send_all(w, V1_TCP4, 10);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_use_buffer(&c, big, sizeof big),
               PROXYPROTO_ERR_INVALID_ARGUMENT);
-    send_all(w, &V1_TCP4[10], sizeof V1_TCP4 - 1 - 10);
+    pp_send_all(w, &V1_TCP4[10], sizeof V1_TCP4 - 1 - 10);
     EXPECT_RC(proxyproto_conn_read(&c), 0);
     /* the header is in the first buffer given, still in use */
     expect_header(&c, (const uint8_t *)V1_TCP4, sizeof V1_TCP4 - 1, mine, sizeof mine);
@@ -1184,9 +1059,9 @@ START_TEST(deadline_wait)
     long long t0, dt;
     int w, fd;
 
-    if (stream_pair((enum transport)_i, &w, &fd) != 0)
+    if (pp_stream_pair((enum pp_transport)_i, &w, &fd) != 0)
         return;
-    send_all(w, V1_TCP4, 20);
+    pp_send_all(w, V1_TCP4, 20);
     t0 = now_ms();
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_wait(&c), PROXYPROTO_ERR_TIMEOUT);
@@ -1195,10 +1070,10 @@ START_TEST(deadline_wait)
     ck_assert_int_eq(proxyproto_conn_ms_left(&c), -1);
     expect_unspec(&c);
     /* the error sticks even when the rest arrives */
-    send_all(w, &V1_TCP4[20], sizeof V1_TCP4 - 1 - 20);
+    pp_send_all(w, &V1_TCP4[20], sizeof V1_TCP4 - 1 - 20);
     EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_ERR_TIMEOUT);
     close(w);
-    expect_rest(fd, &V1_TCP4[20], sizeof V1_TCP4 - 1 - 20);
+    pp_expect_rest(fd, &V1_TCP4[20], sizeof V1_TCP4 - 1 - 20);
     close(fd);
 }
 END_TEST
@@ -1211,7 +1086,7 @@ START_TEST(deadline_silent)
     long long t0, dt;
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     t0 = now_ms();
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_wait(&c), PROXYPROTO_ERR_TIMEOUT);
@@ -1230,7 +1105,7 @@ START_TEST(deadline_ms_left)
     proxyproto_conn c;
     int w, fd, a, b;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     a = proxyproto_conn_ms_left(&c);
     ck_assert_msg(a > 100 && a <= 200, "ms_left %d right after init", a);
@@ -1244,7 +1119,7 @@ START_TEST(deadline_ms_left)
 
     /* done: -1 */
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-    send_all(w, V1_UNKNOWN, sizeof V1_UNKNOWN - 1);
+    pp_send_all(w, V1_UNKNOWN, sizeof V1_UNKNOWN - 1);
     EXPECT_RC(proxyproto_conn_read(&c), 0);
     ck_assert_int_eq(proxyproto_conn_ms_left(&c), -1);
     close(w);
@@ -1260,7 +1135,7 @@ START_TEST(deadline_default)
     int w, fd, left;
 
     ck_assert_int_eq(PROXYPROTO_DEFAULT_HEADER_TIMEOUT_MS, 3000);
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     left = proxyproto_conn_ms_left(&c);
     ck_assert_msg(left > 2900 && left <= 3000, "ms_left %d with timeout 0", left);
@@ -1284,12 +1159,12 @@ START_TEST(deadline_trickle_read)
     size_t sent = 0;
     int w, fd, rc, incomplete_reads = 0;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     t0 = now_ms();
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     for (;;) {
         ck_assert_uint_lt(sent, sizeof V1_TCP4 - 1); /* still incomplete */
-        send_all(w, &V1_TCP4[sent++], 1);
+        pp_send_all(w, &V1_TCP4[sent++], 1);
         rc = proxyproto_conn_read(&c);
         t = now_ms() - t0;
         if (rc != PROXYPROTO_INCOMPLETE)
@@ -1316,7 +1191,7 @@ START_TEST(deadline_trickle_wait)
     long long t0, dt;
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     t0 = now_ms();
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     writer_start(&wr, w, V1_TCP4, sizeof V1_TCP4 - 1, 0, 1, 50);
@@ -1337,11 +1212,11 @@ START_TEST(deadline_complete_late)
     proxyproto_conn c;
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     sleep_ms(100);
     ck_assert_int_eq(proxyproto_conn_ms_left(&c), 0);
-    send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
+    pp_send_all(w, V1_TCP4, sizeof V1_TCP4 - 1);
     EXPECT_RC(proxyproto_conn_read(&c), 0);
     ck_assert_str_eq(sa_text(proxyproto_conn_client(&c)), "203.0.113.7:51234");
     close(w);
@@ -1482,7 +1357,7 @@ START_TEST(feed_with_socket)
     struct ends e;
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     e = ends_of(w, fd);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_feed(&c, msg, n), (int)n);
@@ -1656,22 +1531,22 @@ START_TEST(version_refused)
             EXPECT_RC(proxyproto_conn_feed(&c, v2, n2), PROXYPROTO_ERR_VERSION_REFUSED);
 
         /* read: one byte in the socket is enough to refuse, and it stays */
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-        send_all(w, "P", 1);
+        pp_send_all(w, "P", 1);
         EXPECT_RC(proxyproto_conn_read(&c),
                   cases[i].v1_ok ? PROXYPROTO_INCOMPLETE : PROXYPROTO_ERR_VERSION_REFUSED);
         if (!cases[i].v1_ok)
             expect_peek(fd, "P", 1);
         close(w);
         close(fd);
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-        send_all(w, v2, n2);
+        pp_send_all(w, v2, n2);
         close(w);
         EXPECT_RC(proxyproto_conn_read(&c),
                   cases[i].v2_ok ? 0 : PROXYPROTO_ERR_VERSION_REFUSED);
-        expect_rest(fd, v2 + (cases[i].v2_ok ? n2 : 0), cases[i].v2_ok ? 0 : n2);
+        pp_expect_rest(fd, v2 + (cases[i].v2_ok ? n2 : 0), cases[i].v2_ok ? 0 : n2);
         close(fd);
     }
 }
@@ -1693,17 +1568,17 @@ START_TEST(optional_read_no_header)
     struct ends e;
     int w, fd;
 
-    if (stream_pair((enum transport)_i, &w, &fd) != 0)
+    if (pp_stream_pair((enum pp_transport)_i, &w, &fd) != 0)
         return;
     e = ends_of(w, fd);
-    send_all(w, http, HTTP_LEN);
+    pp_send_all(w, http, HTTP_LEN);
     close(w);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_wait(&c), 0);
     ck_assert_ptr_null(proxyproto_conn_header(&c));
     expect_addrs(&c, NULL, 0, &e);
     EXPECT_RC(proxyproto_conn_read(&c), 0);
-    expect_rest(fd, http, HTTP_LEN);
+    pp_expect_rest(fd, http, HTTP_LEN);
     close(fd);
 }
 END_TEST
@@ -1786,15 +1661,15 @@ START_TEST(optional_real_header)
     EXPECT_RC(proxyproto_conn_feed(&c, msg + n - 1, 1 + PAYLOAD_LEN), 1);
     expect_header(&c, msg, n, &c, sizeof c);
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
     e = ends_of(w, fd);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-    send_all(w, msg, n + PAYLOAD_LEN);
+    pp_send_all(w, msg, n + PAYLOAD_LEN);
     close(w);
     EXPECT_RC(proxyproto_conn_read(&c), 0);
     expect_header(&c, msg, n, &c, sizeof c);
     expect_addrs(&c, msg, n, &e);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -1825,25 +1700,25 @@ START_TEST(optional_read_stall)
         proxyproto_conn c;
         int w, fd;
 
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
-        send_all(w, "PRO", 3);
+        pp_send_all(w, "PRO", 3);
         EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE);
         EXPECT_RC(proxyproto_conn_read(&c), PROXYPROTO_INCOMPLETE);
         expect_peek(fd, "PRO", 3); /* nothing consumed */
         if (!yes) {
-            send_all(w, rest_no, sizeof rest_no - 1);
+            pp_send_all(w, rest_no, sizeof rest_no - 1);
             close(w);
             EXPECT_RC(proxyproto_conn_read(&c), 0);
             ck_assert_ptr_null(proxyproto_conn_header(&c));
-            expect_rest(fd, "PROXYZ 42\r\n", 11);
+            pp_expect_rest(fd, "PROXYZ 42\r\n", 11);
         } else {
-            send_all(w, rest_yes, sizeof rest_yes - 1);
+            pp_send_all(w, rest_yes, sizeof rest_yes - 1);
             close(w);
             EXPECT_RC(proxyproto_conn_read(&c), 0);
             ck_assert_ptr_nonnull(proxyproto_conn_header(&c));
             ck_assert_str_eq(sa_text(proxyproto_conn_client(&c)), "1.2.3.4:1");
-            expect_rest(fd, "hello", 5);
+            pp_expect_rest(fd, "hello", 5);
         }
         close(fd);
     }
@@ -1859,15 +1734,15 @@ START_TEST(optional_wait_stall)
     long long t0, dt;
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-    send_all(w, "\r\n\r\n", 4);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+    pp_send_all(w, "\r\n\r\n", 4);
     t0 = now_ms();
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     EXPECT_RC(proxyproto_conn_wait(&c), PROXYPROTO_ERR_TIMEOUT);
     dt = now_ms() - t0;
     ck_assert_msg(dt >= 190 && dt < 1000, "TIMEOUT after %lld ms", dt);
     close(w);
-    expect_rest(fd, "\r\n\r\n", 4);
+    pp_expect_rest(fd, "\r\n\r\n", 4);
     close(fd);
 }
 END_TEST
@@ -1881,15 +1756,15 @@ START_TEST(optional_wait_resolved)
     struct writer wr;
     int w, fd;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-    send_all(w, "PR", 2);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+    pp_send_all(w, "PR", 2);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     writer_start(&wr, w, tail, sizeof tail - 1, 100, 0, 0);
     EXPECT_RC(proxyproto_conn_wait(&c), 0);
     writer_join(&wr);
     ck_assert_ptr_null(proxyproto_conn_header(&c));
     close(w);
-    expect_rest(fd, "PROST / HTTP/1.0\r\n\r\n", 20);
+    pp_expect_rest(fd, "PROST / HTTP/1.0\r\n\r\n", 20);
     close(fd);
 }
 END_TEST
@@ -1904,8 +1779,8 @@ START_TEST(optional_prefix_then_eof)
     long long t0, dt;
     int w, fd, rc;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-    send_all(w, "PR", 2);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+    pp_send_all(w, "PR", 2);
     shutdown(w, SHUT_WR);
     t0 = now_ms();
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
@@ -1941,12 +1816,12 @@ START_TEST(optional_refuse_v1_other_p)
         ck_assert_msg(proxyproto_conn_feed(&c, streams[i], n) == 0,
                       "feed \"%.4s...\": %s", streams[i],
                       proxyproto_error_name(proxyproto_conn_feed(&c, streams[i], n)));
-        ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-        send_all(w, streams[i], n);
+        ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+        pp_send_all(w, streams[i], n);
         close(w);
         EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
         EXPECT_RC(proxyproto_conn_read(&c), 0);
-        expect_rest(fd, streams[i], n);
+        pp_expect_rest(fd, streams[i], n);
         close(fd);
     }
     /* a v1 header is still refused */
@@ -1975,7 +1850,7 @@ START_TEST(wait_for_thread)
     long long t0, dt;
     int w, fd;
 
-    if (stream_pair((enum transport)_i, &w, &fd) != 0)
+    if (pp_stream_pair((enum pp_transport)_i, &w, &fd) != 0)
         return;
     e = ends_of(w, fd);
     memcpy(msg + n, payload, PAYLOAD_LEN);
@@ -1989,7 +1864,7 @@ START_TEST(wait_for_thread)
     expect_header(&c, msg, n, &c, sizeof c);
     expect_addrs(&c, msg, n, &e);
     close(w);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -2004,7 +1879,7 @@ START_TEST(wait_pieces)
     size_t n = sample(S_V2_TLVS, msg, sizeof msg);
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     memcpy(msg + n, payload, PAYLOAD_LEN);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     writer_start(&wr, w, msg, n + PAYLOAD_LEN, 10, 7, 5);
@@ -2012,7 +1887,7 @@ START_TEST(wait_pieces)
     writer_join(&wr);
     expect_header(&c, msg, n, &c, sizeof c);
     close(w);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -2045,8 +1920,8 @@ START_TEST(wait_through_signal)
     it.it_value.tv_usec = 50000;
     alarms = 0;
 
-    ck_assert_int_eq(stream_pair(T_UNIX, &w, &fd), 0);
-    send_all(w, V1_TCP4, 11);
+    ck_assert_int_eq(pp_stream_pair(T_UNIX, &w, &fd), 0);
+    pp_send_all(w, V1_TCP4, 11);
     EXPECT_RC(proxyproto_conn_init(&c, fd, &p, NULL), PROXYPROTO_INCOMPLETE);
     writer_start(&wr, w, &V1_TCP4[11], sizeof V1_TCP4 - 1 - 11, 200, 0, 0);
     ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
@@ -2081,15 +1956,15 @@ START_TEST(accept_good)
     proxyproto_conn c;
     struct sockaddr_storage cl;
     socklen_t len = sizeof cl;
-    int lfd = listener(_i == 0 ? AF_INET : AF_INET6), w, fd;
+    int lfd = pp_listener(_i == 0 ? AF_INET : AF_INET6), w, fd;
 
     if (lfd < 0)
         return;
-    w = connect_to(lfd);
+    w = pp_connect_to(lfd);
     memset(&cl, 0, sizeof cl);
     ck_assert_int_eq(getsockname(w, (struct sockaddr *)&cl, &len), 0);
-    send_all(w, V1_TCP6, sizeof V1_TCP6 - 1);
-    send_all(w, payload, PAYLOAD_LEN);
+    pp_send_all(w, V1_TCP6, sizeof V1_TCP6 - 1);
+    pp_send_all(w, payload, PAYLOAD_LEN);
     close(w);
     fd = proxyproto_accept(lfd, &p, &c);
     ck_assert_msg(fd >= 0, "accept: %s", proxyproto_error_name(fd));
@@ -2097,7 +1972,7 @@ START_TEST(accept_good)
     ck_assert_str_eq(sa_text(proxyproto_conn_server(&c)), "[2001:db8::1]:443");
     expect_same_sa(proxyproto_conn_peer(&c), &cl, "peer");
     ck_assert_ptr_nonnull(proxyproto_conn_header(&c));
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
     close(lfd);
 }
@@ -2125,12 +2000,12 @@ START_TEST(accept_bad_header)
     proxyproto_conn c;
     struct sockaddr_storage cl;
     socklen_t len = sizeof cl;
-    int lfd = listener(AF_INET), w, rc;
+    int lfd = pp_listener(AF_INET), w, rc;
 
-    w = connect_to(lfd);
+    w = pp_connect_to(lfd);
     memset(&cl, 0, sizeof cl);
     ck_assert_int_eq(getsockname(w, (struct sockaddr *)&cl, &len), 0);
-    send_all(w, http, HTTP_LEN);
+    pp_send_all(w, http, HTTP_LEN);
     rc = proxyproto_accept(lfd, &p, &c);
     EXPECT_RC(rc, PROXYPROTO_ERR_NOT_PROXY);
     expect_same_sa(proxyproto_conn_peer(&c), &cl, "peer of the refused");
@@ -2147,9 +2022,9 @@ START_TEST(accept_untrusted_and_timeout)
     proxyproto_conn c;
     struct sockaddr_storage cl;
     socklen_t len = sizeof cl;
-    int lfd = listener(AF_INET), w;
+    int lfd = pp_listener(AF_INET), w;
 
-    w = connect_to(lfd);
+    w = pp_connect_to(lfd);
     memset(&cl, 0, sizeof cl);
     ck_assert_int_eq(getsockname(w, (struct sockaddr *)&cl, &len), 0);
     EXPECT_RC(proxyproto_accept(lfd, &ten, &c), PROXYPROTO_ERR_UNTRUSTED);
@@ -2157,8 +2032,8 @@ START_TEST(accept_untrusted_and_timeout)
     expect_closed_by_server(w, 0);
     close(w);
 
-    w = connect_to(lfd);
-    send_all(w, "PROXY ", 6);
+    w = pp_connect_to(lfd);
+    pp_send_all(w, "PROXY ", 6);
     EXPECT_RC(proxyproto_accept(lfd, &slow, &c), PROXYPROTO_ERR_TIMEOUT);
     expect_closed_by_server(w, 1);
     close(w);
@@ -2171,9 +2046,9 @@ START_TEST(accept_fails)
 {
     proxyproto_policy p = trusting(0, 0);
     proxyproto_conn c;
-    int lfd = listener(AF_INET), s = socket(AF_INET, SOCK_STREAM, 0);
+    int lfd = pp_listener(AF_INET), s = socket(AF_INET, SOCK_STREAM, 0);
 
-    set_nonblocking(lfd);
+    pp_set_nonblocking(lfd);
     errno = 0;
     EXPECT_RC(proxyproto_accept(lfd, &p, &c), PROXYPROTO_ERR_SYSTEM);
     ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
@@ -2207,7 +2082,7 @@ START_TEST(accept_unix_local)
     ck_assert_int_eq(listen(lfd, 4), 0);
     w = socket(AF_UNIX, SOCK_STREAM, 0);
     ck_assert_int_eq(connect(w, (struct sockaddr *)&un, sizeof un), 0);
-    send_all(w, local, pp_hex(local, sizeof local, V2_LOCAL));
+    pp_send_all(w, local, pp_hex(local, sizeof local, V2_LOCAL));
     dirty_stack();
     fd = proxyproto_accept(lfd, &p, &c);
     ck_assert_msg(fd >= 0, "accept: %s", proxyproto_error_name(fd));

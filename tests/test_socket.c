@@ -27,110 +27,6 @@
  * Sockets
  * ------------------------------------------------------------------------ */
 
-enum transport { T_UNIX, T_TCP4, T_TCP6, T_COUNT };
-
-static void set_nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-    ck_assert_int_ge(fl, 0);
-    ck_assert_int_eq(fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0);
-}
-
-/* Loopback address of the family, port 0 (any). */
-static socklen_t loopback(int family, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return (socklen_t)sizeof *sin;
-    }
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_addr = in6addr_loopback;
-    return (socklen_t)sizeof *sin6;
-}
-
-/* Connected loopback TCP pair: *cl connects, *sv is what accept() gave.
- * Returns -1 (after a note) when the host has no IPv6 loopback. */
-static int tcp_pair(int family, int *cl, int *sv)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = loopback(family, &ss);
-    int lfd = socket(family, SOCK_STREAM, 0), bound;
-
-    bound = lfd >= 0 && bind(lfd, (struct sockaddr *)&ss, len) == 0;
-    if (!bound && family == AF_INET6) {
-        fprintf(stderr, "note: no IPv6 loopback here, ::1 case skipped\n");
-        if (lfd >= 0)
-            close(lfd);
-        return -1;
-    }
-    ck_assert_msg(bound, "127.0.0.1: %s", strerror(errno));
-    ck_assert_int_eq(listen(lfd, 1), 0);
-    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&ss, &len), 0);
-    *cl = socket(family, SOCK_STREAM, 0);
-    ck_assert_int_ge(*cl, 0);
-    ck_assert_int_eq(connect(*cl, (struct sockaddr *)&ss, len), 0);
-    *sv = accept(lfd, NULL, NULL);
-    ck_assert_int_ge(*sv, 0);
-    close(lfd);
-    return 0;
-}
-
-/* A connected stream pair: bytes written to *w arrive on *r. */
-static int stream_pair(enum transport t, int *w, int *r)
-{
-    int fds[2];
-
-    if (t == T_TCP4 || t == T_TCP6)
-        return tcp_pair(t == T_TCP4 ? AF_INET : AF_INET6, w, r);
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-    *w = fds[0];
-    *r = fds[1];
-    return 0;
-}
-
-static void send_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, 0);
-        ck_assert_msg(n > 0, "send: %s", strerror(errno));
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
-/* Reads fd until the peer's EOF (the peer must have closed) and asserts
- * that exactly want[0..n) arrived: the reader left all the payload. */
-static void expect_rest(int fd, const void *want, size_t n)
-{
-    static uint8_t got[4096];
-    size_t len = 0;
-
-    ck_assert_uint_lt(n, sizeof got);
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        ssize_t k;
-
-        ck_assert_msg(poll(&pfd, 1, 3000) == 1, "payload did not arrive");
-        k = recv(fd, got + len, sizeof got - len, MSG_DONTWAIT);
-        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
-        ck_assert_msg(k >= 0, "recv: %s", strerror(errno));
-        if (k == 0)
-            break;
-        len += (size_t)k;
-        ck_assert_uint_lt(len, sizeof got); /* bounds the loop */
-    }
-    ck_assert_uint_eq(len, n);
-    if (n > 0)
-        ck_assert_mem_eq(got, want, n);
-}
-
 /* Asserts that nothing is waiting in the socket right now. */
 static void expect_empty(int fd)
 {
@@ -291,17 +187,17 @@ static uint8_t rbuf[PROXYPROTO_V2_MAX_LEN];
 START_TEST(one_write)
 {
     int which = _i % S_COUNT;
-    enum transport t = (enum transport)(_i / S_COUNT);
+    enum pp_transport t = (enum pp_transport)(_i / S_COUNT);
     uint8_t msg[2048];
     size_t n = sample(which, msg, sizeof msg);
     proxyproto_reader r;
     proxyproto_header h;
     int w, fd;
 
-    if (stream_pair(t, &w, &fd) != 0)
+    if (pp_stream_pair(t, &w, &fd) != 0)
         return;
     memcpy(msg + n, payload, PAYLOAD_LEN);
-    send_all(w, msg, n + PAYLOAD_LEN);
+    pp_send_all(w, msg, n + PAYLOAD_LEN);
     close(w);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     if (t == T_UNIX) /* all of it is in the socket: one step finds it */
@@ -309,7 +205,7 @@ START_TEST(one_write)
     else /* TCP may deliver in pieces */
         EXPECT_RC(proxyproto_read_header(&r, fd, 3000, &h), (int)n);
     expect_header(&h, rbuf, msg, n);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -324,12 +220,12 @@ START_TEST(byte_at_a_time)
     proxyproto_header h;
     int w, fd;
 
-    stream_pair(T_UNIX, &w, &fd);
-    set_nonblocking(fd);
+    pp_stream_pair(T_UNIX, &w, &fd);
+    pp_set_nonblocking(fd);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
     for (size_t i = 0; i < n; i++) {
-        send_all(w, msg + i, 1);
+        pp_send_all(w, msg + i, 1);
         if (i + 1 < n)
             EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
         else
@@ -337,9 +233,9 @@ START_TEST(byte_at_a_time)
     }
     expect_header(&h, rbuf, msg, n);
     expect_empty(fd); /* every header byte was taken */
-    send_all(w, payload, PAYLOAD_LEN);
+    pp_send_all(w, payload, PAYLOAD_LEN);
     close(w);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -357,15 +253,15 @@ START_TEST(split_everywhere)
         proxyproto_header h;
         int w, fd;
 
-        stream_pair(T_UNIX, &w, &fd);
+        pp_stream_pair(T_UNIX, &w, &fd);
         proxyproto_reader_init(&r, rbuf, sizeof rbuf);
-        send_all(w, msg, k);
+        pp_send_all(w, msg, k);
         EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
-        send_all(w, msg + k, n - k + PAYLOAD_LEN);
+        pp_send_all(w, msg + k, n - k + PAYLOAD_LEN);
         close(w);
         EXPECT_RC(proxyproto_reader_step(&r, fd, &h), (int)n);
         expect_header(&h, rbuf, msg, n);
-        expect_rest(fd, payload, PAYLOAD_LEN);
+        pp_expect_rest(fd, payload, PAYLOAD_LEN);
         close(fd);
     }
 }
@@ -379,10 +275,10 @@ START_TEST(step_never_blocks)
     proxyproto_header h;
     int w, fd;
 
-    stream_pair(T_UNIX, &w, &fd);
+    pp_stream_pair(T_UNIX, &w, &fd);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
-    send_all(w, "PROXY TCP4 ", 11);
+    pp_send_all(w, "PROXY TCP4 ", 11);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
     close(w);
     close(fd);
@@ -399,9 +295,9 @@ START_TEST(step_after_header)
     proxyproto_header h;
     int w, fd;
 
-    stream_pair(T_UNIX, &w, &fd);
+    pp_stream_pair(T_UNIX, &w, &fd);
     memcpy(msg + n, payload, PAYLOAD_LEN);
-    send_all(w, msg, n + PAYLOAD_LEN);
+    pp_send_all(w, msg, n + PAYLOAD_LEN);
     close(w);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), (int)n);
@@ -409,7 +305,7 @@ START_TEST(step_after_header)
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), (int)n);
     EXPECT_RC(proxyproto_read_header(&r, fd, 0, &h), (int)n);
     expect_header(&h, rbuf, msg, n);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -427,8 +323,8 @@ START_TEST(peer_closes_mid_header)
         proxyproto_header h;
         int w, fd;
 
-        stream_pair(T_UNIX, &w, &fd);
-        send_all(w, msg, cut[c]);
+        pp_stream_pair(T_UNIX, &w, &fd);
+        pp_send_all(w, msg, cut[c]);
         close(w);
         proxyproto_reader_init(&r, rbuf, sizeof rbuf);
         EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_CLOSED);
@@ -446,7 +342,7 @@ START_TEST(peer_resets)
     proxyproto_header h;
     int w, fd;
 
-    tcp_pair(AF_INET, &w, &fd);
+    pp_tcp_pair(AF_INET, &w, &fd);
     ck_assert_int_eq(setsockopt(w, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
     close(w); /* linger 0: RST */
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
@@ -505,17 +401,17 @@ START_TEST(timeout_silent_peer)
     proxyproto_header h;
     int w, fd;
 
-    stream_pair(T_UNIX, &w, &fd);
+    pp_stream_pair(T_UNIX, &w, &fd);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_read_header(&r, fd, 100, &h), PROXYPROTO_ERR_TIMEOUT);
     EXPECT_RC(proxyproto_read_header(&r, fd, 0, &h), PROXYPROTO_ERR_TIMEOUT);
-    send_all(w, "PROXY TCP4 203.0.113.7", 22);
+    pp_send_all(w, "PROXY TCP4 203.0.113.7", 22);
     EXPECT_RC(proxyproto_read_header(&r, fd, 100, &h), PROXYPROTO_ERR_TIMEOUT);
     /* the bytes read so far are kept: the rest completes the header */
-    send_all(w, &V1_TCP4[22], sizeof V1_TCP4 - 1 - 22);
+    pp_send_all(w, &V1_TCP4[22], sizeof V1_TCP4 - 1 - 22);
     EXPECT_RC(proxyproto_read_header(&r, fd, 0, &h), (int)sizeof V1_TCP4 - 1);
     close(w);
-    expect_rest(fd, "", 0);
+    pp_expect_rest(fd, "", 0);
     close(fd);
 }
 END_TEST
@@ -529,7 +425,7 @@ START_TEST(timeout_slow_peer)
     int w, fd, status;
     pid_t pid;
 
-    stream_pair(T_UNIX, &w, &fd);
+    pp_stream_pair(T_UNIX, &w, &fd);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -560,7 +456,7 @@ START_TEST(read_header_pieces)
     int w, fd, status;
     pid_t pid;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     memcpy(msg + n, payload, PAYLOAD_LEN);
     pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -578,7 +474,7 @@ START_TEST(read_header_pieces)
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_read_header(&r, fd, 3000, &h), (int)n);
     expect_header(&h, rbuf, msg, n);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     close(fd);
@@ -611,18 +507,18 @@ START_TEST(interrupted_then_resumed)
     memset(&it, 0, sizeof it);
     it.it_value.tv_usec = 50000;
 
-    stream_pair(T_UNIX, &w, &fd);
-    send_all(w, V1_TCP4, 11); /* "PROXY TCP4 " */
+    pp_stream_pair(T_UNIX, &w, &fd);
+    pp_send_all(w, V1_TCP4, 11); /* "PROXY TCP4 " */
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
     EXPECT_RC(proxyproto_read_header(&r, fd, 3000, &h), PROXYPROTO_ERR_INTERRUPTED);
     ck_assert_int_eq(alarms, 1);
-    send_all(w, &V1_TCP4[11], sizeof V1_TCP4 - 1 - 11);
-    send_all(w, payload, PAYLOAD_LEN);
+    pp_send_all(w, &V1_TCP4[11], sizeof V1_TCP4 - 1 - 11);
+    pp_send_all(w, payload, PAYLOAD_LEN);
     close(w);
     EXPECT_RC(proxyproto_read_header(&r, fd, 3000, &h), (int)sizeof V1_TCP4 - 1);
     expect_header(&h, rbuf, (const uint8_t *)V1_TCP4, sizeof V1_TCP4 - 1);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -640,13 +536,13 @@ START_TEST(garbage)
     proxyproto_header h;
     int w, fd;
 
-    stream_pair(T_UNIX, &w, &fd);
-    send_all(w, http, sizeof http - 1);
+    pp_stream_pair(T_UNIX, &w, &fd);
+    pp_send_all(w, http, sizeof http - 1);
     close(w);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_NOT_PROXY);
     EXPECT_RC(proxyproto_read_header(&r, fd, 100, &h), PROXYPROTO_ERR_NOT_PROXY);
-    expect_rest(fd, http, sizeof http - 1);
+    pp_expect_rest(fd, http, sizeof http - 1);
     close(fd);
 }
 END_TEST
@@ -679,11 +575,11 @@ START_TEST(error_mid_header)
         proxyproto_header h;
         int w, fd;
 
-        stream_pair(T_UNIX, &w, &fd);
+        pp_stream_pair(T_UNIX, &w, &fd);
         proxyproto_reader_init(&r, rbuf, sizeof rbuf);
-        send_all(w, cases[i].first, n1);
+        pp_send_all(w, cases[i].first, n1);
         EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
-        send_all(w, cases[i].second, n2);
+        pp_send_all(w, cases[i].second, n2);
         EXPECT_RC(proxyproto_reader_step(&r, fd, &h), cases[i].rc);
         close(w);
         close(fd);
@@ -709,8 +605,8 @@ START_TEST(header_too_big)
 
         if (caps[c] > n)
             continue;
-        stream_pair(T_UNIX, &w, &fd);
-        send_all(w, msg, n + PAYLOAD_LEN);
+        pp_stream_pair(T_UNIX, &w, &fd);
+        pp_send_all(w, msg, n + PAYLOAD_LEN);
         close(w);
         proxyproto_reader_init(&r, caps[c] > 0 ? small : NULL, caps[c]);
         if (caps[c] < n) {
@@ -718,7 +614,7 @@ START_TEST(header_too_big)
         } else {
             EXPECT_RC(proxyproto_read_header(&r, fd, 1000, &h), (int)n);
             expect_header(&h, small, msg, n);
-            expect_rest(fd, payload, PAYLOAD_LEN);
+            pp_expect_rest(fd, payload, PAYLOAD_LEN);
         }
         close(fd);
     }
@@ -735,14 +631,14 @@ START_TEST(too_big_known_early)
     proxyproto_header h;
     int w, fd;
 
-    stream_pair(T_UNIX, &w, &fd);
-    send_all(w, msg, 10);
+    pp_stream_pair(T_UNIX, &w, &fd);
+    pp_send_all(w, msg, 10);
     proxyproto_reader_init(&r, small, sizeof small);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
-    send_all(w, msg + 10, n - 10);
+    pp_send_all(w, msg + 10, n - 10);
     close(w);
     EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_ERR_HEADER_TOO_BIG);
-    expect_rest(fd, msg + 10, n - 10);
+    pp_expect_rest(fd, msg + 10, n - 10);
     close(fd);
 }
 END_TEST
@@ -763,9 +659,9 @@ START_TEST(v2_tlvs_over_tcp)
     size_t id_len;
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     memcpy(msg + n, payload, PAYLOAD_LEN);
-    send_all(w, msg, n + PAYLOAD_LEN);
+    pp_send_all(w, msg, n + PAYLOAD_LEN);
     close(w);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_read_header(&r, fd, 3000, &h), (int)n);
@@ -782,7 +678,7 @@ START_TEST(v2_tlvs_over_tcp)
     ck_assert_uint_eq(id_len, 22);
     ck_assert_mem_eq(id, "vpce-0123456789abcdef0", 22);
     EXPECT_RC(proxyproto_tlv_find(h.tlvs, h.tlvs_len, PROXYPROTO_TLV_CRC32C, &tlv), 0);
-    expect_rest(fd, payload, PAYLOAD_LEN);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
     close(fd);
 }
 END_TEST
@@ -797,8 +693,8 @@ START_TEST(v2_bad_crc_over_socket)
     int w, fd;
 
     msg[n - 1] ^= 1; /* the CRC32C TLV was added last: its value ends it */
-    stream_pair(T_UNIX, &w, &fd);
-    send_all(w, msg, n);
+    pp_stream_pair(T_UNIX, &w, &fd);
+    pp_send_all(w, msg, n);
     close(w);
     proxyproto_reader_init(&r, rbuf, sizeof rbuf);
     EXPECT_RC(proxyproto_read_header(&r, fd, 1000, &h), PROXYPROTO_ERR_V2_CRC32C_MISMATCH);
@@ -1111,13 +1007,13 @@ START_TEST(policy_real_peers)
 
     ck_assert_int_eq(proxyproto_cidr_parse(&only_v4lo, "127.0.0.0/8"), 0);
     ck_assert_int_eq(proxyproto_cidr_parse(&only_v6lo, "::1/128"), 0);
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     ck_assert_int_eq(getpeername(fd, (struct sockaddr *)&ss, &len), 0);
     EXPECT_CODE(proxyproto_policy_check(&p4, (struct sockaddr *)&ss), PROXYPROTO_EXPECT_HEADER);
     EXPECT_RC(proxyproto_policy_check(&p6, (struct sockaddr *)&ss), PROXYPROTO_ERR_UNTRUSTED);
     close(w);
     close(fd);
-    if (tcp_pair(AF_INET6, &w, &fd) != 0)
+    if (pp_tcp_pair(AF_INET6, &w, &fd) != 0)
         return;
     len = sizeof ss;
     ck_assert_int_eq(getpeername(fd, (struct sockaddr *)&ss, &len), 0);
@@ -1168,7 +1064,7 @@ START_TEST(resolve_uses_socket)
     uint8_t buf[128];
     int w, fd;
 
-    if (tcp_pair(family, &w, &fd) != 0)
+    if (pp_tcp_pair(family, &w, &fd) != 0)
         return;
     len = sizeof cl_local;
     ck_assert_int_eq(getsockname(w, (struct sockaddr *)&cl_local, &len), 0);
@@ -1215,7 +1111,7 @@ START_TEST(resolve_uses_header)
     proxyproto_header h;
     int w, fd;
 
-    ck_assert_int_eq(tcp_pair(AF_INET, &w, &fd), 0);
+    ck_assert_int_eq(pp_tcp_pair(AF_INET, &w, &fd), 0);
     pp_parse_ok(&h, (const uint8_t *)v1, sizeof v1 - 1);
     EXPECT_RC(proxyproto_resolve(fd, &h, &client, &server), 0);
     ck_assert_int_eq(client.ss_family, AF_INET);
@@ -1282,11 +1178,11 @@ START_TEST(resolve_peer_after_reset)
     uint8_t buf[64];
     int cl, sv;
 
-    tcp_pair(AF_INET, &cl, &sv);
+    pp_tcp_pair(AF_INET, &cl, &sv);
     ck_assert_int_eq(getsockname(cl, (struct sockaddr *)&peer, &len), 0);
     len = sizeof local_end;
     ck_assert_int_eq(getsockname(sv, (struct sockaddr *)&local_end, &len), 0);
-    send_all(cl, local, sizeof local);
+    pp_send_all(cl, local, sizeof local);
     proxyproto_reader_init(&r, buf, sizeof buf);
     EXPECT_RC(proxyproto_read_header(&r, sv, 2000, &h), 16);
     ck_assert_int_eq(setsockopt(cl, SOL_SOCKET, SO_LINGER, &hard, sizeof hard), 0);
@@ -1331,7 +1227,7 @@ END_TEST
 START_TEST(datagram_over_udp)
 {
     struct sockaddr_storage ss;
-    socklen_t len = loopback(AF_INET, &ss);
+    socklen_t len = pp_loopback(AF_INET, &ss);
     uint8_t d[256], got[256];
     size_t n = pp_hex(d, sizeof d, SIG "21 12 000c c0000201 c0000202 1388 0035");
     proxyproto_header h;

@@ -200,4 +200,32 @@ extern const size_t pp_v2_ncases;
 /* Decodes IP text (inet_pton) into 4 or 16 bytes; fails the test if bad. */
 void pp_ip(int family, const char *text, uint8_t *out);
 
+/* ---- real sockets (tests/sockets.c) ------------------------------------ */
+
+#include <sys/socket.h>
+
+/* The kinds of stream pair the socket tests run on. */
+enum pp_transport { T_UNIX, T_TCP4, T_TCP6, T_COUNT };
+
+void pp_set_nonblocking(int fd);
+/* The loopback address of the family (AF_INET or AF_INET6), port 0;
+ * returns its length. */
+socklen_t pp_loopback(int family, struct sockaddr_storage *ss);
+/* A listening loopback socket; -1 (after a note) when the host has no IPv6
+ * loopback. */
+int pp_listener(int family);
+/* A new socket connected to listener lfd (the handshake completes in the
+ * backlog: no accept needed yet). */
+int pp_connect_to(int lfd);
+/* A connected loopback TCP pair: *cl connects, *sv is what accept() gave;
+ * -1 when the host has no IPv6 loopback. */
+int pp_tcp_pair(int family, int *cl, int *sv);
+/* A connected stream pair of kind t: bytes written to *w arrive on *r. */
+int pp_stream_pair(enum pp_transport t, int *w, int *r);
+/* Sends all len bytes (MSG_NOSIGNAL), failing the test otherwise. */
+void pp_send_all(int fd, const void *buf, size_t len);
+/* Reads fd until the peer's EOF (the peer must have closed) and asserts
+ * that exactly want[0..n) arrived: everything left in the socket. */
+void pp_expect_rest(int fd, const void *want, size_t n);
+
 #endif /* PROXYPROTO_TESTS_H */

@@ -3313,6 +3313,11 @@ PROXYPROTO_API int proxyproto_sockaddr(const proxyproto_header *hdr, int which,
  * time). family must be one of the two. */
 PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t *ip);
 
+/* Copies the staged text[0..n) and a NUL into out[0..cap), or nothing
+ * when it does not fit: returns n or PROXYPROTO_ERR_BUFFER_TOO_SMALL. */
+PROXYPROTO__PRIVATE int proxyproto__emit_text(char *out, size_t cap, const char *text,
+                                          size_t n);
+
 /* Writes a decimal number (0-65535) at p, no leading zeros; returns the
  * end. Room for 5 bytes is the caller's business. */
 PROXYPROTO__PRIVATE char *proxyproto__put_u16(char *p, unsigned v);
@@ -3501,6 +3506,16 @@ PROXYPROTO__PRIVATE char *proxyproto__put_ip(char *p, int family, const uint8_t 
     return family == PROXYPROTO_AF_INET ? put_v4(p, ip) : put_v6(p, ip);
 }
 
+PROXYPROTO__PRIVATE int proxyproto__emit_text(char *out, size_t cap, const char *text,
+                                          size_t n)
+{
+    if (n >= cap)
+        return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
+    memcpy(out, text, n);
+    out[n] = '\0';
+    return (int)n;
+}
+
 /* Writes the text of ip into out[0..cap) with its NUL. Staged so that out
  * gets exactly the text (put_u8 writes a little past the end), and a short
  * buffer is left untouched. */
@@ -3512,11 +3527,7 @@ static int format_ip_text(char *out, size_t cap, int family, const uint8_t *ip)
     if (out == NULL || ip == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
     n = (size_t)(proxyproto__put_ip(tmp, family, ip) - tmp);
-    if (n >= cap)
-        return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    memcpy(out, tmp, n);
-    out[n] = '\0';
-    return (int)n;
+    return proxyproto__emit_text(out, cap, tmp, n);
 }
 
 PROXYPROTO_API int proxyproto_format_ip4(char *out, size_t cap,
@@ -3620,17 +3631,6 @@ static size_t addr_header_path_len(const proxyproto_addr *a)
     return addr_unix_name_len(a->path, PROXYPROTO_UNIX_PATH_MAX);
 }
 
-/* Copies the staged text tmp[0..n) and a NUL to out, or nothing when it
- * does not fit. */
-static int addr_emit(char *out, size_t cap, const char *tmp, size_t n)
-{
-    if (n >= cap)
-        return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    memcpy(out, tmp, n);
-    out[n] = '\0';
-    return (int)n;
-}
-
 PROXYPROTO_API int proxyproto_format_sockaddr(char *out, size_t cap,
                                               const struct sockaddr *sa)
 {
@@ -3656,7 +3656,7 @@ PROXYPROTO_API int proxyproto_format_sockaddr(char *out, size_t cap,
     } else {
         return PROXYPROTO_ERR_UNSUPPORTED_SOCKADDR;
     }
-    return addr_emit(out, cap, tmp, (size_t)(end - tmp));
+    return proxyproto__emit_text(out, cap, tmp, (size_t)(end - tmp));
 }
 
 PROXYPROTO_API int proxyproto_format_endpoint(char *out, size_t cap,
@@ -3679,7 +3679,7 @@ PROXYPROTO_API int proxyproto_format_endpoint(char *out, size_t cap,
         end = addr_put_unix(tmp, a->path, addr_header_path_len(a));
     else
         return PROXYPROTO_ERR_NO_ADDRESS;
-    return addr_emit(out, cap, tmp, (size_t)(end - tmp));
+    return proxyproto__emit_text(out, cap, tmp, (size_t)(end - tmp));
 }
 /* lib/format_addr.c's macros end with it. */
 #undef IP_ENDPOINT_MAX
@@ -5085,24 +5085,16 @@ static int conn_take_peer(proxyproto_conn *c, const struct sockaddr *peer)
     return 0;
 }
 
-/* Done: the addresses the application should use (proxyproto(7) section 3).
- * With a header that says PROXY over INET/INET6/UNIX, the header's; otherwise
- * (LOCAL, v1 UNKNOWN, UNSPEC, no header) the socket's own. */
+/* Done: the addresses the application should use (proxyproto(7) section
+ * 3), as proxyproto_resolve_peer() gives them, from the peer init took. A
+ * getsockname() that fails leaves the server AF_UNSPEC (zeroed): nothing
+ * to refuse the connection for. */
 static int conn_finish(proxyproto_conn *c, int has_header)
 {
-    socklen_t len = (socklen_t)sizeof c->server_.bytes_;
-
     c->has_header_ = has_header;
     c->result_ = 0;
-    if (has_header && proxyproto_use_header_addresses(&c->header_)) {
-        proxyproto_sockaddr(&c->header_, PROXYPROTO_SOURCE, SS(c->client_));
-        proxyproto_sockaddr(&c->header_, PROXYPROTO_DESTINATION, SS(c->server_));
-        return 0;
-    }
-    memcpy(c->client_.bytes_, c->peer_.bytes_, sizeof c->client_.bytes_);
-    memset(c->server_.bytes_, 0, sizeof c->server_.bytes_); /* as above */
-    if (c->fd_ >= 0 && getsockname(c->fd_, SA(c->server_), &len) != 0)
-        memset(c->server_.bytes_, 0, sizeof c->server_.bytes_);
+    proxyproto_resolve_peer(c->fd_, SS(c->peer_), has_header ? &c->header_ : NULL,
+                            SS(c->client_), SS(c->server_));
     return 0;
 }
 
