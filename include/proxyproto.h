@@ -128,7 +128,7 @@ struct sockaddr_storage;
     X(OK, 0, "success") \
     X(INCOMPLETE, -1, "incomplete: more bytes are needed") \
     X(ERR_NOT_PROXY, -2, "not a PROXY protocol header (neither the v1 \"PROXY \" prefix nor the v2 signature)") \
-    X(ERR_V1_TOO_LONG, -3, "v1: no CRLF within the first 107 bytes") \
+    X(ERR_V1_TOO_LONG, -3, "v1: the line cannot end within 107 bytes") \
     X(ERR_V1_BAD_CHAR, -4, "v1: byte outside printable ASCII (0x20-0x7E) before the CRLF") \
     X(ERR_V1_LONE_LF, -5, "v1: line feed without a carriage return before it") \
     X(ERR_V1_CR_WITHOUT_LF, -6, "v1: carriage return not followed by a line feed") \
@@ -246,10 +246,11 @@ typedef struct proxyproto_header {
     const uint8_t *tlvs;
     size_t tlvs_len;
     /* After PROXYPROTO_INCOMPLETE: the fewest further bytes that could
-     * complete the header (>= 1). Exact for v2 once 16 bytes are in (the
-     * header is then 16 + len bytes), so a reader can read() exactly that
-     * much without consuming payload. For v1 a lower bound: the line ends
-     * at a CRLF that has not arrived yet. */
+     * complete the header (>= 1), so a reader can read() that much without
+     * consuming payload. Exact for v1, and for v2 once 16 bytes are in (the
+     * header is then 16 + len bytes); a lower bound before that. 1 when a
+     * v1 line can no longer be valid but the next byte picks the error
+     * code (see proxyproto_parse()). */
     size_t need;
 } proxyproto_header;
 
@@ -257,7 +258,10 @@ typedef struct proxyproto_header {
  * Parses the PROXY header (v1 or v2) at the start of buf[0..len).
  *
  * hdr       receives the result; must not be NULL. On success every field is
- *           set; on PROXYPROTO_INCOMPLETE only hdr->need is; on error hdr's
+ *           set; on PROXYPROTO_INCOMPLETE hdr->need is, and the other fields
+ *           hold where the parse stopped, for the next call with last_len
+ *           (pass the same hdr, untouched, to resume there; any other hdr
+ *           gives the same answers, only re-reading more); on error hdr's
  *           contents are unspecified.
  * buf, len  the bytes received so far. buf may be NULL when len is 0.
  *           The input is binary: never treat it as a C string.
@@ -277,12 +281,13 @@ typedef struct proxyproto_header {
  *   PROXYPROTO_ERR_INVALID_ARGUMENT  hdr is NULL, or buf is NULL with len > 0.
  *
  * Any split of the input into successive calls gives the result of the
- * whole input. Fixed-position bytes (v1 "PROXY " and the protocol word; the
- * v2 signature, version, command, family, transport and length) are judged
- * as soon as they arrive; the rest of a v1 line once its CRLF is in, and a
- * v2 header's address block and TLVs (TLV framing, CRC32C, UNIQUE_ID length,
- * SSL sub-TLVs) once all 16 + len bytes are in. A header that parsed is
- * therefore safe to iterate.
+ * whole input. Every byte of a v1 line, and the fixed-position bytes of v2
+ * (signature, version, command, family, transport and length), are judged
+ * as soon as they arrive: the first byte that breaks a rule gives that
+ * rule's code (proxyproto(7) section 2 names the two v1 codes that wait
+ * for the end of a field). A v2 header's address block and TLVs (TLV
+ * framing, CRC32C, UNIQUE_ID length, SSL sub-TLVs) are judged once all
+ * 16 + len bytes are in. A header that parsed is therefore safe to iterate.
  */
 PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
                                     size_t len, size_t last_len);

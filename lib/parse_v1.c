@@ -1,18 +1,27 @@
-/* Version 1 (text) header parser, proxyproto(7) section 2.
+/* Version 1 (text) header parser, proxyproto(7) section 2: one reader.
  *
- * "PROXY " and the protocol word are judged byte by byte as they arrive.
- * The rest of the line is scanned for its CRLF (and for bytes that may not
- * appear before it); the address and port fields are judged once the CRLF
- * is in.
+ * Every byte is judged once, as it arrives, by the rule of the place it
+ * stands in: "PROXY ", the protocol word, then the fields of a TCP4 / TCP6
+ * line by the address and port readers of read_ip.h, or the rest of an
+ * UNKNOWN line as printable text. The first byte that breaks a rule gives
+ * that rule's code, before the CRLF arrives, and `need` is exact: the
+ * fewest bytes that could still complete a valid line.
  *
- * Speed: once the CRLF is in, the fields are first read by the quick
- * readers below, which only say yes or no and stop at the CR (every field
- * ends at a byte that cannot continue it, and the CR is such a byte, so
- * they need no bounds checks). A well-formed line costs just that. On a
- * "no" the careful readers, which know every error code, judge the line
- * again: errors and unusual forms (an IPv6 address with a dotted tail)
- * cost more, but give exactly the same answers. */
+ * Two answers wait for a later byte, at most to the end of the field: a
+ * CR where the line may not end (the next byte says CR_WITHOUT_LF, or the
+ * rule the early end breaks), and an address that breaks its family's
+ * rules (ERR_V1_FAMILY_MISMATCH when it turns out whole text of the other
+ * family, else its own rule's code). While one waits, no valid line can
+ * follow, and the answer is INCOMPLETE with need 1.
+ *
+ * A parse by pieces that stops inside the fields saves its place in hdr
+ * (save_place()); the next call resumes at the start of that field, so a
+ * line fed byte by byte is read about once, plus its current field per call.
+ *
+ * Speed: a whole line in one buffer is read by the same readers, inlined
+ * without end tests wherever every byte they can look at is in. */
 #include "internal.h"
+#include "read_ip.h"
 
 #include <string.h>
 
@@ -20,7 +29,6 @@
 #define PREFIX_LEN 6
 /* The line is at most 107 bytes with its CRLF: the CR sits before 106. */
 #define CR_LIMIT (PROXYPROTO_V1_MAX_LEN - 1)
-
 /* Shortest complete lines (proxyproto(7) section 2). */
 #define SHORTEST_UNKNOWN 15
 #define SHORTEST_TCP6 22
@@ -130,104 +138,179 @@ static int check_word(const uint8_t *buf, size_t len, enum proto *proto,
     return buf[13] == ' ' || buf[13] == '\r' ? 0 : PROXYPROTO_ERR_V1_BAD_PROTOCOL;
 }
 
-/* A field starts here: not at the line end, not at a second space. */
-static const uint8_t *field_start(const uint8_t *p, const uint8_t *end, int *err)
+/* Fields of a TCP4 / TCP6 line, in order. */
+enum field { SRC, DST, SPORT, DPORT };
+
+/* Fewest bytes of the fields after field k, with their separators
+ * ("0.0.0.0 " or ":: ", then "0 " and "0\r\n"), by protocol. */
+static const uint8_t after_field[2][4] = {{13, 5, 3, 0}, {8, 5, 3, 0}};
+
+IP_INLINE int printable(uint8_t c)
 {
-    if (p == end) {
-        *err = PROXYPROTO_ERR_V1_MISSING_FIELD;
-        return NULL;
-    }
-    if (*p == ' ') {
-        *err = PROXYPROTO_ERR_V1_BAD_SEPARATOR;
-        return NULL;
-    }
-    return p;
+    return (unsigned)(c - 0x20) <= 0x7E - 0x20;
 }
 
-/* From the end of a field to the start of the next: exactly one space.
- * `bad` is the error for a byte that neither ends the field nor the line. */
-static const uint8_t *next_field(const uint8_t *p, const uint8_t *end, int bad,
-                                 int *err)
+/* *p stops a field where the line may not go on. A CR ends the line if an
+ * LF follows, and then `code` (the rule the early end breaks) is the
+ * answer; the next byte decides, so a CR last in the buffer is INCOMPLETE.
+ * Any other byte outside 0x20..0x7E breaks the rule of bytes. */
+IP_INLINE int line_stop(const uint8_t *p, const uint8_t *end, int code, size_t *need)
 {
-    if (p == end) {
-        *err = PROXYPROTO_ERR_V1_MISSING_FIELD;
-        return NULL;
+    if (*p == '\r') {
+        if (end - p == 1) {
+            *need = 1;
+            return PROXYPROTO_INCOMPLETE;
+        }
+        return p[1] == '\n' ? code : PROXYPROTO_ERR_V1_CR_WITHOUT_LF;
     }
-    if (*p != ' ') {
-        *err = bad;
-        return NULL;
-    }
-    return field_start(p + 1, end, err);
+    if (!printable(*p))
+        return *p == '\n' ? PROXYPROTO_ERR_V1_LONE_LF : PROXYPROTO_ERR_V1_BAD_CHAR;
+    return code;
 }
 
-/* TCP4 takes only IPv4 text and TCP6 only IPv6 (proxyproto(7) section 2):
- * a field that looks like the other family says so instead of
- * "malformed". */
-static int address_error(const uint8_t *field, const uint8_t *end,
-                         enum proto proto, int err)
+/* The address readers without end tests when every byte they can look at
+ * is in (the usual case: a whole line), with them when not. */
+IP_INLINE int read_address(const uint8_t **pp, const uint8_t *end,
+                        enum proto proto, proxyproto_addr *a, size_t *need)
+{
+    if (proto == TCP4)
+        return end - *pp >= IPV4_TEXT_MAX ? ip_read_ipv4(pp, end, 0, a->ip.v4, need)
+                                          : ip_read_ipv4(pp, end, 1, a->ip.v4, need);
+    return end - *pp >= IPV6_TEXT_MAX ? ip_read_ipv6(pp, end, 0, a->ip.v6, need)
+                                      : ip_read_ipv6(pp, end, 1, a->ip.v6, need);
+}
+
+IP_INLINE int read_port(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                     size_t *need)
+{
+    return end - *pp >= PORT_TEXT_MAX ? ip_read_port(pp, end, 0, port, need)
+                                      : ip_read_port(pp, end, 1, port, need);
+}
+
+/* The address field from `field` broke its family's rules with `code` at a
+ * printable byte. TCP4 takes only IPv4 text and TCP6 only IPv6
+ * (proxyproto(7) section 2): whole text of the other family, followed by
+ * the end of the field, is ERR_V1_FAMILY_MISMATCH; anything else keeps
+ * `code`. Decided at the byte after the other family's text: until then
+ * INCOMPLETE, need 1. Off the usual path. */
+V1_NOINLINE static int other_family(const uint8_t *field, const uint8_t *end,
+                                    enum proto proto, int code, size_t *need)
 {
     const uint8_t *p = field;
+    uint8_t scratch[16];
+    int rc = proto == TCP4 ? ip_read_ipv6(&p, end, 1, scratch, need)
+                           : ip_read_ipv4(&p, end, 1, scratch, need);
 
-    while (p < end && *p != ' ' && *p != ':')
-        p++;
-    if ((proto == TCP4) == (p < end && *p == ':'))
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need = 1;
+        return rc;
+    }
+    if (rc != 0)
+        return code;
+    if (*p == ' ')
         return PROXYPROTO_ERR_V1_FAMILY_MISMATCH;
-    return err;
+    return printable(*p) ? code
+                         : line_stop(p, end, PROXYPROTO_ERR_V1_FAMILY_MISMATCH, need);
 }
 
-static const uint8_t *address(const uint8_t *p, const uint8_t *end,
-                              enum proto proto, proxyproto_addr *a, int *err)
+/* An address and the space after it. Returns 0 with *pp after the space,
+ * else *pp at the byte the field stopped at (end when the bytes ran out)
+ * and INCOMPLETE with *need (this field and its space), or an error. */
+IP_INLINE int address_field(const uint8_t **pp, const uint8_t *end,
+                         enum proto proto, proxyproto_addr *a, size_t *need)
 {
-    const uint8_t *q = proto == TCP4 ? proxyproto__parse_ipv4(p, end, a->ip.v4, err)
-                                     : proxyproto__parse_ipv6(p, end, a->ip.v6, err);
-    int bad = proto == TCP4 ? PROXYPROTO_ERR_V1_BAD_IPV4 : PROXYPROTO_ERR_V1_BAD_IPV6;
+    const uint8_t *field = *pp, *p = field;
+    int rc;
 
-    a->path = NULL;
-    a->path_len = 0;
-    if (q == NULL || (q < end && *q != ' ')) {
-        *err = address_error(p, end, proto, q == NULL ? *err : bad);
-        return NULL;
+    if (p == end) {
+        *need = proto == TCP4 ? 8 : 3; /* "0.0.0.0 ", ":: " */
+        return PROXYPROTO_INCOMPLETE;
     }
-    return next_field(q, end, bad, err);
+    if (*p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+    rc = read_address(&p, end, proto, a, need);
+    *pp = p;
+    if (rc == 0 && *p == ' ') {
+        *pp = p + 1;
+        return 0;
+    }
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need += 1;
+        return rc;
+    }
+    if (rc == 0) {
+        if (*p == '\r')
+            return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+        rc = proto == TCP4 ? PROXYPROTO_ERR_V1_BAD_IPV4 : PROXYPROTO_ERR_V1_BAD_IPV6;
+    }
+    if (!printable(*p))
+        return line_stop(p, end, rc, need);
+    return other_family(field, end, proto, rc, need);
 }
 
-/* Decimal 0..65535 without a sign or a leading zero. */
-static const uint8_t *port(const uint8_t *p, const uint8_t *end, uint16_t *out,
-                           int *err)
+/* The source port and the space after it; as address_field(). */
+IP_INLINE int sport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                       size_t *need)
 {
-    unsigned v = (unsigned)(*p - '0');
+    const uint8_t *p = *pp;
+    int rc;
 
-    if (v > 9) {
-        *err = PROXYPROTO_ERR_V1_BAD_PORT;
-        return NULL;
+    if (p == end) {
+        *need = 2; /* "0 " */
+        return PROXYPROTO_INCOMPLETE;
     }
-    if (++p < end && v == 0 && (unsigned)(*p - '0') < 10) {
-        *err = PROXYPROTO_ERR_V1_PORT_LEADING_ZERO;
-        return NULL;
+    if (*p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+    rc = read_port(&p, end, port, need);
+    *pp = p;
+    if (rc == 0 && *p == ' ') {
+        *pp = p + 1;
+        return 0;
     }
-    for (; p < end && (unsigned)(*p - '0') < 10; p++) {
-        v = v * 10 + (unsigned)(*p - '0');
-        if (v > 65535) {
-            *err = PROXYPROTO_ERR_V1_PORT_RANGE;
-            return NULL;
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need += 1;
+        return rc;
+    }
+    if (rc == 0)
+        rc = *p == '\r' ? PROXYPROTO_ERR_V1_MISSING_FIELD : PROXYPROTO_ERR_V1_BAD_PORT;
+    return line_stop(p, end, rc, need);
+}
+
+/* The destination port and the CRLF: returns 0 with *pp after the LF. */
+IP_INLINE int dport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                       size_t *need)
+{
+    const uint8_t *p = *pp;
+    int rc;
+
+    if (p == end) {
+        *need = 3; /* "0\r\n" */
+        return PROXYPROTO_INCOMPLETE;
+    }
+    if (*p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+    rc = read_port(&p, end, port, need);
+    *pp = p;
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need += 2;
+        return rc;
+    }
+    if (rc == 0) {
+        if (*p == '\r' && end - p >= 2 && p[1] == '\n') {
+            *pp = p + 2;
+            return 0;
         }
+        if (*p == '\r')
+            return line_stop(p, end, PROXYPROTO_ERR_V1_CR_WITHOUT_LF, need);
+        rc = *p == ' ' ? PROXYPROTO_ERR_V1_TRAILING_DATA : PROXYPROTO_ERR_V1_BAD_PORT;
     }
-    *out = (uint16_t)v;
-    return p;
-}
-
-/* "src SP dst SP sport SP dport" from p (a field start); returns the cursor
- * after dport, or NULL with *err. */
-static const uint8_t *fields(proxyproto_header *hdr, const uint8_t *p,
-                             const uint8_t *end, enum proto proto, int *err)
-{
-    if ((p = field_start(p, end, err)) == NULL ||
-        (p = address(p, end, proto, &hdr->src, err)) == NULL ||
-        (p = address(p, end, proto, &hdr->dst, err)) == NULL ||
-        (p = port(p, end, &hdr->src.port, err)) == NULL ||
-        (p = next_field(p, end, PROXYPROTO_ERR_V1_BAD_PORT, err)) == NULL)
-        return NULL;
-    return port(p, end, &hdr->dst.port, err);
+    return line_stop(p, end, rc, need);
 }
 
 static int complete(proxyproto_header *hdr, enum proto proto, size_t line_len)
@@ -245,196 +328,6 @@ static int complete(proxyproto_header *hdr, enum proto proto, size_t line_len)
     hdr->tlvs_len = 0;
     hdr->need = 0;
     return (int)line_len;
-}
-
-/* ------------------------------------------------------------------------
- * Quick readers: for a line whose CR is in. Each returns the cursor after
- * its field, or NULL for anything it does not take, be it an error or a
- * form it leaves to the careful readers. They read a byte only after the
- * bytes before it turned out to belong to the field, so the CR that ends
- * the line stops them: nothing after it is read.
- * ------------------------------------------------------------------------ */
-
-/* Appends the decimal digit at *p, if there is one, to *v. */
-static inline int more_digit(const uint8_t **p, unsigned *v)
-{
-    unsigned d = (unsigned)(**p - '0');
-
-    if (d > 9)
-        return 0;
-    *v = *v * 10 + d;
-    ++*p;
-    return 1;
-}
-
-/* 1 to `max` (3 or 5) digits at p, the first not a 0 unless it is the
- * only one, into *v; NULL when there are none or a leading zero. A digit
- * beyond `max` is left for the caller to refuse: it wants a separator
- * next. Unrolled: max is a constant where it is inlined. */
-static inline const uint8_t *quick_number(const uint8_t *p, int max, unsigned *v)
-{
-    const uint8_t *start = p;
-
-    *v = 0;
-    if (!more_digit(&p, v))
-        return NULL;
-    if (more_digit(&p, v) && more_digit(&p, v) && max > 3 &&
-        more_digit(&p, v) && more_digit(&p, v))
-        (void)0; /* max digits: any further one is the caller's */
-    return *start == '0' && p - start > 1 ? NULL : p;
-}
-
-/* One IPv4 octet: 1 to 3 digits, no leading zero, at most 255. */
-static inline const uint8_t *quick_octet(const uint8_t *p, uint8_t *out)
-{
-    unsigned v;
-
-    if ((p = quick_number(p, 3, &v)) == NULL || v > 255)
-        return NULL;
-    *out = (uint8_t)v;
-    return p;
-}
-
-/* A dotted quad followed by the space before the next field. */
-static const uint8_t *quick_ipv4(const uint8_t *p, uint8_t out[4])
-{
-    if ((p = quick_octet(p, &out[0])) == NULL || *p != '.' ||
-        (p = quick_octet(p + 1, &out[1])) == NULL || *p != '.' ||
-        (p = quick_octet(p + 1, &out[2])) == NULL || *p != '.' ||
-        (p = quick_octet(p + 1, &out[3])) == NULL || *p != ' ')
-        return NULL;
-    return p;
-}
-
-/* Hex digit values plus 1, so that 0 marks a byte that is no hex digit:
- * one load per digit instead of a chain of range compares. */
-static const uint8_t hex_plus_1[256] = {
-    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-    ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
-
-/* Appends the hex digit at *p, if there is one, to *v. */
-static inline int more_hex(const uint8_t **p, unsigned *v)
-{
-    unsigned h = hex_plus_1[**p];
-
-    if (h == 0)
-        return 0;
-    *v = *v << 4 | (h - 1);
-    ++*p;
-    return 1;
-}
-
-/* One group of 1 to 4 hex digits into *out, NULL when there is none. A
- * fifth digit or a '.' (a dotted IPv4 tail, left to the careful reader)
- * is left for the caller to refuse: it wants a ':' or ' ' next. */
-static inline const uint8_t *quick_group(const uint8_t *p, unsigned *out)
-{
-    *out = 0;
-    if (!more_hex(&p, out))
-        return NULL;
-    if (more_hex(&p, out) && more_hex(&p, out) && more_hex(&p, out))
-        (void)0; /* four digits: any further one is the caller's */
-    return p;
-}
-
-/* Moves the groups after "::" to the end of the 16 bytes, zeroing the
- * slots they leave, which must be at least one group (RFC 4291 2.2). out
- * was zeroed before the groups were written, so the rest of the gap is
- * zero already: a loop over the groups after the gap only. */
-static int quick_gap(uint8_t out[16], int groups, int gap_at)
-{
-    int i, shift = 8 - groups;
-
-    if (gap_at < 0)
-        return groups == 8;
-    if (shift < 1)
-        return 0;
-    for (i = groups - 1; i >= gap_at; i--) { /* from the end: they overlap */
-        out[2 * (i + shift)] = out[2 * i];
-        out[2 * (i + shift) + 1] = out[2 * i + 1];
-        out[2 * i] = out[2 * i + 1] = 0;
-    }
-    return 1;
-}
-
-/* RFC 4291 text without a dotted tail, followed by the space before the
- * next field. The rules where the careful reader has a check of its own:
- * a ':' after the eighth group, a second "::", and a single ':' that no
- * group follows are refused here; so is anything but a ':' or ' ' after a
- * group (a fifth hex digit, a '.'). */
-static const uint8_t *quick_ipv6(const uint8_t *p, uint8_t out[16])
-{
-    int groups = 0, gap_at = -1;
-    unsigned v;
-
-    memset(out, 0, 16); /* for quick_gap() */
-    if (p[0] == ':') {
-        if (p[1] != ':')
-            return NULL;
-        gap_at = 0;
-        p += 2;
-        if (hex_plus_1[*p] == 0)
-            goto end; /* "::" alone */
-    }
-    for (;;) {
-        if ((p = quick_group(p, &v)) == NULL)
-            return NULL;
-        out[2 * groups] = (uint8_t)(v >> 8);
-        out[2 * groups + 1] = (uint8_t)v;
-        groups++;
-        if (*p != ':')
-            break;
-        if (groups == 8)
-            return NULL;
-        if (p[1] != ':') {
-            p++; /* a group must follow: quick_group() says */
-            continue;
-        }
-        if (gap_at >= 0)
-            return NULL; /* a second "::" */
-        gap_at = groups;
-        p += 2;
-        if (hex_plus_1[*p] == 0)
-            break; /* "::" at the end */
-    }
-end:
-    if (*p != ' ' || !quick_gap(out, groups, gap_at))
-        return NULL;
-    return p;
-}
-
-/* Decimal 0..65535 without a sign or a leading zero. */
-static inline const uint8_t *quick_port(const uint8_t *p, uint16_t *out)
-{
-    unsigned v;
-
-    if ((p = quick_number(p, 5, &v)) == NULL || v > 65535)
-        return NULL;
-    *out = (uint16_t)v;
-    return p;
-}
-
-static const uint8_t *quick_address(const uint8_t *p, enum proto proto,
-                                    proxyproto_addr *a)
-{
-    a->path = NULL;
-    a->path_len = 0;
-    return proto == TCP4 ? quick_ipv4(p, a->ip.v4) : quick_ipv6(p, a->ip.v6);
-}
-
-/* "src SP dst SP sport SP dport" from p to the CR at cr; 1 when all of it
- * is well formed (then hdr holds the fields), else 0. */
-static int quick_fields(proxyproto_header *hdr, const uint8_t *p,
-                        const uint8_t *cr, enum proto proto)
-{
-    if ((p = quick_address(p, proto, &hdr->src)) == NULL ||
-        (p = quick_address(p + 1, proto, &hdr->dst)) == NULL ||
-        (p = quick_port(p + 1, &hdr->src.port)) == NULL || *p != ' ' ||
-        (p = quick_port(p + 1, &hdr->dst.port)) == NULL)
-        return 0;
-    return p == cr;
 }
 
 /* Looks for the CR in buf[from..limit), judging each byte before it
@@ -466,92 +359,158 @@ static int incomplete(proxyproto_header *hdr, const uint8_t *buf, size_t len,
     return PROXYPROTO_INCOMPLETE;
 }
 
-/* Any line, in any state: the word judged as far as it is in, the rest
- * scanned from where the previous call stopped, the fields once the CRLF
- * is in. Kept out of line so that the fast path does not pay for its
- * stack frame. */
-V1_NOINLINE static int v1_parse_careful(proxyproto_header *hdr,
-                                        const uint8_t *buf, size_t len,
-                                        size_t last_len)
+/* INCOMPLETE with `need` further bytes, unless the line could then no
+ * longer fit in 107 bytes (proxyproto(7) section 2). `in` is how many
+ * bytes of the line are in. */
+static int more(proxyproto_header *hdr, size_t in, size_t need)
 {
-    enum proto proto = UNKNOWN;
-    size_t rest = 0, shortest, limit, from, cr;
-    int err = check_word(buf, len, &proto, &rest, &shortest);
+    if (in + need > PROXYPROTO_V1_MAX_LEN)
+        return PROXYPROTO_ERR_V1_TOO_LONG;
+    hdr->need = need;
+    return PROXYPROTO_INCOMPLETE;
+}
 
-    if (err == PROXYPROTO_INCOMPLETE)
-        return incomplete(hdr, buf, len, shortest);
+/* The rest of an UNKNOWN line from `from`: printable bytes up to the CRLF. */
+static int unknown_line(proxyproto_header *hdr, const uint8_t *buf,
+                        size_t limit, size_t from)
+{
+    /* Without a CR in the first 106 bytes the line is too long already. */
+    size_t cr, scan_to = limit < CR_LIMIT ? limit : CR_LIMIT;
+    int err = scan_line(buf, from < scan_to ? from : scan_to, scan_to, &cr);
+
     if (err != 0)
         return err;
-    /* Bytes before last_len - 1 were judged by the earlier call; the last
-     * of them may have been a CR waiting for its LF. */
-    limit = len < CR_LIMIT ? len : CR_LIMIT;
-    from = last_len > rest ? last_len - 1 : rest;
-    if ((err = scan_line(buf, from, limit, &cr)) != 0)
-        return err;
-    if (cr == limit)
-        return len >= CR_LIMIT ? PROXYPROTO_ERR_V1_TOO_LONG
-                               : incomplete(hdr, buf, len, shortest);
-    if (cr + 1 == len)
-        return incomplete(hdr, buf, len, shortest);
+    if (cr == scan_to) /* "\r\n", or the rest of the shortest line */
+        return more(hdr, scan_to, scan_to + 2 < SHORTEST_UNKNOWN ? SHORTEST_UNKNOWN - scan_to : 2);
+    if (cr + 1 == limit)
+        return more(hdr, limit, 1);
     if (buf[cr + 1] != '\n')
         return PROXYPROTO_ERR_V1_CR_WITHOUT_LF;
-    if (proto != UNKNOWN && !quick_fields(hdr, buf + rest, buf + cr, proto)) {
-        const uint8_t *end = buf + cr, *p = fields(hdr, buf + rest, end, proto, &err);
+    return complete(hdr, UNKNOWN, cr + 2);
+}
 
-        if (p == NULL)
-            return err;
-        if (p != end)
-            return *p == ' ' ? PROXYPROTO_ERR_V1_TRAILING_DATA : PROXYPROTO_ERR_V1_BAD_PORT;
+/* Where a parse by pieces stopped inside the fields of a TCP line: the
+ * field and its offset, left in hdr for the next call (proxyproto_parse()
+ * documents it). version 0 marks it; tlvs and tlvs_len say which buffer,
+ * read to which length. The fields before it are in hdr already. */
+static void save_place(proxyproto_header *hdr, const uint8_t *buf, size_t len,
+                       int k, size_t at)
+{
+    hdr->version = 0;
+    hdr->command = (uint8_t)(k + 1);
+    hdr->header_len = at;
+    hdr->tlvs = buf;
+    hdr->tlvs_len = len;
+}
+
+/* The field save_place() left for this buffer read to last_len, with its
+ * offset in *at; -1 when hdr holds no such place. */
+static int saved_place(const proxyproto_header *hdr, const uint8_t *buf,
+                       size_t last_len, size_t *at)
+{
+    if (last_len == 0 || hdr->version != 0 || hdr->tlvs != buf ||
+        hdr->tlvs_len != last_len || hdr->command < 1 || hdr->command > 4 ||
+        hdr->header_len < 11 || hdr->header_len > last_len)
+        return -1;
+    *at = hdr->header_len;
+    return hdr->command - 1;
+}
+
+static int tcp_line(proxyproto_header *hdr, const uint8_t *buf, size_t limit,
+                    enum proto proto, int k, size_t at, int whole);
+
+/* Could the bytes before a field stopped at offset n (all of them right)
+ * no longer become a line of 107 bytes? Then the line was too long before
+ * the byte that stopped it (proxyproto(7) section 2), whatever that byte
+ * says: every split of the input must give one answer. Only TCP6 lines
+ * can be: the longest TCP4 line is 56 bytes. Off the usual path. */
+V1_NOINLINE static int too_long_before(const uint8_t *buf, size_t n,
+                                       enum proto proto)
+{
+    proxyproto_header scratch;
+
+    return proto == TCP6 && n > 11 &&
+           tcp_line(&scratch, buf, n, proto, SRC, 11, 0) == PROXYPROTO_ERR_V1_TOO_LONG;
+}
+
+/* The fields of a TCP4 / TCP6 line from field k at buf + at, up to
+ * buf + limit. `whole` 0: the bytes are a prefix known to stop at limit.
+ * Inlined into tcp_line() once per protocol, so that each gets its own
+ * readers. */
+IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
+                         size_t limit, enum proto proto, int k, size_t at,
+                         int whole)
+{
+    const uint8_t *p = buf + at, *end = buf + limit, *field = p;
+    size_t need = 0;
+    int rc;
+
+    switch (k) {
+    case SRC:
+        if ((rc = address_field(&p, end, proto, &hdr->src, &need)) != 0)
+            break;
+        field = p;
+        k = DST;
+        /* fall through */
+    case DST:
+        if ((rc = address_field(&p, end, proto, &hdr->dst, &need)) != 0)
+            break;
+        field = p;
+        k = SPORT;
+        /* fall through */
+    case SPORT:
+        if ((rc = sport_field(&p, end, &hdr->src.port, &need)) != 0)
+            break;
+        field = p;
+        k = DPORT;
+        /* fall through */
+    default:
+        if ((rc = dport_field(&p, end, &hdr->dst.port, &need)) != 0)
+            break;
+        hdr->src.path = hdr->dst.path = NULL;
+        hdr->src.path_len = hdr->dst.path_len = 0;
+        return complete(hdr, proto, (size_t)(p - buf));
     }
-    return complete(hdr, proto, cr + 2);
+    if (rc == PROXYPROTO_INCOMPLETE && p == end) /* the bytes ran out */
+        rc = more(hdr, limit, need + after_field[proto][k]);
+    else if (whole && too_long_before(buf, (size_t)(p - buf), proto))
+        return PROXYPROTO_ERR_V1_TOO_LONG;
+    else if (rc == PROXYPROTO_INCOMPLETE) /* a later byte decides */
+        hdr->need = need;
+    if (rc == PROXYPROTO_INCOMPLETE)
+        save_place(hdr, buf, limit, k, (size_t)(field - buf));
+    return rc;
 }
 
-/* The whole TCP4 / TCP6 line in one buffer, as it usually comes: find
- * the CR without judging the bytes before it (quick_fields() takes only
- * digits, hex digits, dots, colons and single spaces, so fields it takes
- * prove every byte right), then the fields. Anything else goes to the
- * careful path. */
-V1_NOINLINE static int v1_parse_quick(proxyproto_header *hdr,
-                                      const uint8_t *buf, size_t len,
-                                      enum proto proto)
+static int tcp_line(proxyproto_header *hdr, const uint8_t *buf, size_t limit,
+                    enum proto proto, int k, size_t at, int whole)
 {
-    size_t limit = len < CR_LIMIT ? len : CR_LIMIT;
-    const uint8_t *cr = memchr(buf + 11, '\r', limit - 11);
-
-    if (cr == NULL || cr + 1 == buf + len || cr[1] != '\n' ||
-        !quick_fields(hdr, buf + 11, cr, proto))
-        return v1_parse_careful(hdr, buf, len, 0);
-    return complete(hdr, proto, (size_t)(cr + 2 - buf));
+    return proto == TCP4 ? tcp_fields(hdr, buf, limit, TCP4, k, at, whole)
+                         : tcp_fields(hdr, buf, limit, TCP6, k, at, whole);
 }
 
-/* A later call of a parse by pieces, before the CRLF: when the word is in
- * and every new byte is an ordinary one (no CR, no LF, nothing outside
- * 0x20-0x7E) and the line is still short of its limit, the answer is
- * INCOMPLETE, found without the careful path's bookkeeping. Returns 0 when
- * the careful path must decide. */
-static int v1_still_incomplete(proxyproto_header *hdr, const uint8_t *buf,
-                               size_t len, size_t last_len)
+PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
+                                             const uint8_t *buf, size_t len,
+                                             size_t last_len)
 {
-    size_t rest = whole_word(buf, len), i;
+    size_t limit = len < PROXYPROTO_V1_MAX_LEN ? len : PROXYPROTO_V1_MAX_LEN;
+    size_t rest, shortest, at = 0;
+    enum proto proto = UNKNOWN;
+    int k = saved_place(hdr, buf, last_len, &at), err;
 
-    if (rest == 0 || last_len <= rest || len >= CR_LIMIT)
-        return 0;
-    /* From last_len - 1, as the careful path scans: the earlier call's
-     * last byte may be a CR waiting for its LF. */
-    for (i = last_len - 1; i < len; i++)
-        if ((unsigned)(buf[i] - 0x20) > 0x7E - 0x20)
-            return 0;
-    return incomplete(hdr, buf, len, word_shortest(word_proto(buf, rest)));
-}
-
-PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf, size_t len,
-                         size_t last_len)
-{
-    /* A whole TCP4 / TCP6 line in one buffer, the usual case, or its first
-     * call of a parse by pieces (no CRLF yet: v1_parse_quick() hands it on). */
-    if (last_len == 0 && len > 11 && whole_word(buf, len) == 11)
-        return v1_parse_quick(hdr, buf, len, word_proto(buf, 11));
-    if (last_len != 0 && v1_still_incomplete(hdr, buf, len, last_len) != 0)
-        return PROXYPROTO_INCOMPLETE;
-    return v1_parse_careful(hdr, buf, len, last_len);
+    hdr->tlvs = NULL; /* the saved place, if any, is taken */
+    if ((rest = whole_word(buf, len)) != 0) {
+        proto = word_proto(buf, rest);
+    } else if ((err = check_word(buf, len, &proto, &rest, &shortest)) != 0) {
+        return err == PROXYPROTO_INCOMPLETE ? incomplete(hdr, buf, len, shortest) : err;
+    }
+    if (proto == UNKNOWN)
+        /* Bytes before last_len - 1 were judged by the earlier call; the
+         * last of them may be a CR waiting for its LF. */
+        return unknown_line(hdr, buf, limit, last_len > rest ? last_len - 1 : rest);
+    if (k < 0) {
+        k = SRC;
+        at = rest;
+    }
+    return tcp_line(hdr, buf, limit, proto, k, at, 1);
 }

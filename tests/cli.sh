@@ -251,11 +251,12 @@ prefix_need() {
 test_incomplete() {
     run "$BIN" decode </dev/null
     expect "incomplete: empty input" 3 '{"result":"incomplete","need":15}'
-    # PARSER_RULES.md: v1 need is max(shortest line - bytes in, 2), or 1
-    # after a CR; v2 is exact from 16 bytes on.
+    # PARSER_RULES.md: v1 need is exact (the fewest bytes of a valid line:
+    # " 0 0\r\n" after "PROXY TCP4 127.0.0.1 127.0.0.1"), or 1 after a CR;
+    # v2 is exact from 16 bytes on.
     prefix_need haproxy-v1-tcp4.bin 6 9
     prefix_need haproxy-v1-tcp4.bin 10 22
-    prefix_need haproxy-v1-tcp4.bin 30 2
+    prefix_need haproxy-v1-tcp4.bin 30 6
     prefix_need haproxy-v1-tcp4.bin 43 1
     prefix_need haproxy-v2-tcp4-crc32c-uniqueid.bin 12 4
     prefix_need haproxy-v2-tcp4-crc32c-uniqueid.bin 14 14

@@ -21,6 +21,9 @@
 #define V4BAD(a, code) BAD("PROXY TCP4 " a " 5.6.7.8 1 2\r\n", code)
 #define PORTS(p) "PROXY TCP4 1.2.3.4 5.6.7.8 " p "\r\n"
 
+/* The longest IPv6 text, 45 bytes. */
+#define V6TAIL45 "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
+
 #define X10 "xxxxxxxxxx"
 #define X90 X10 X10 X10 X10 X10 X10 X10 X10 X10
 
@@ -72,8 +75,10 @@ const pp_case pp_v1_cases[] = {
     {.name = "CR at index 106", BAD("PROXY UNKNOWN " X90 "xx\r", ERR_V1_TOO_LONG)},
     {.name = "long line, CRLF at 150",
      BAD("PROXY UNKNOWN " X90 X10 X10 X10 X10 "\r\n", ERR_V1_TOO_LONG)},
-    {.name = "tcp4 line without end",
-     BAD("PROXY TCP4 " X90 X10 "xx", ERR_V1_TOO_LONG)},
+    {.name = "tcp4 letters, no line end",
+     BAD("PROXY TCP4 " X90 X10 "xx", ERR_V1_BAD_IPV4)},
+    {.name = "tcp6 too long before its ports",
+     BAD("PROXY TCP6 " V6TAIL45 " " V6TAIL45 " 1", ERR_V1_TOO_LONG)},
 
     /* Line ends. */
     {.name = "lone LF", BAD("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", ERR_V1_LONE_LF)},
@@ -91,7 +96,8 @@ const pp_case pp_v1_cases[] = {
     {.name = "ends in CR", MORE("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r", 1)},
     {.name = "unknown ends in CR", MORE("PROXY UNKNOWN\r", 1)},
     {.name = "no CRLF yet", MORE("PROXY TCP4 1.2.3.4 5.6.7.8 1 2", 2)},
-    {.name = "fields judged at CRLF", MORE("PROXY TCP4 1.2.3.400 5.6", 8)},
+    {.name = "fields judged before CRLF",
+     BAD("PROXY TCP4 1.2.3.400 5.6", ERR_V1_IPV4_OCTET_RANGE)},
 
     /* Bytes outside 0x20..0x7E. */
     {.name = "NUL", BAD("PROXY TCP4 1.2.3.4\0 5.6.7.8 1 2\r\n", ERR_V1_BAD_CHAR)},
@@ -190,6 +196,21 @@ const pp_case pp_v1_cases[] = {
     {.name = "ipv4 dst leading zero",
      BAD("PROXY TCP4 1.2.3.4 5.6.7.08 1 2\r\n", ERR_V1_IPV4_LEADING_ZERO)},
     {.name = "tcp4 with ipv6 src", V4BAD("::1", ERR_V1_FAMILY_MISMATCH)},
+    {.name = "tcp4 with 2001:db8::1",
+     V4BAD("2001:db8::1", ERR_V1_FAMILY_MISMATCH)},
+    {.name = "tcp4 with fe80::1", V4BAD("fe80::1", ERR_V1_FAMILY_MISMATCH)},
+    {.name = "tcp4 with ipv6 at line end",
+     BAD("PROXY TCP4 1.2.3.4 ::1\r\n", ERR_V1_FAMILY_MISMATCH)},
+    /* Text that is neither family keeps the line family's code. */
+    {.name = "tcp4 with address:port", V4BAD("1.2.3.4:80", ERR_V1_BAD_IPV4)},
+    {.name = "tcp4 with ipv6 and zone",
+     V4BAD("fe80::1%eth0", ERR_V1_BAD_IPV4)},
+    {.name = "tcp4 with 2561::1x", V4BAD("2561::1x", ERR_V1_IPV4_OCTET_RANGE)},
+    {.name = "tcp6 with zz", V6BAD("zz", ERR_V1_BAD_IPV6)},
+    {.name = "tcp6 with bad ipv4", V6BAD("1.2.3.400", ERR_V1_BAD_IPV6)},
+    {.name = "tcp6 with 5 octets", V6BAD("1.2.3.4.5", ERR_V1_BAD_IPV6)},
+    {.name = "tcp6 with ipv4 at line end",
+     BAD("PROXY TCP6 ::1 1.2.3.4\r\n", ERR_V1_FAMILY_MISMATCH)},
     {.name = "tcp4 with mapped ipv6 src",
      V4BAD("::ffff:1.2.3.4", ERR_V1_FAMILY_MISMATCH)},
     {.name = "tcp4 with ipv6 dst",
@@ -335,6 +356,117 @@ START_TEST(v1_need_values)
 }
 END_TEST
 
+/* Each error is reported at the first byte that breaks its rule, before
+ * the line's CRLF: fed byte by byte, the parse says INCOMPLETE up to that
+ * byte and the error from it on. `at` is the length of the first prefix
+ * that gives the error. */
+START_TEST(v1_error_offsets)
+{
+    static const struct {
+        const char *in;
+        size_t at;
+        int rc;
+    } t[] = {
+        {"PROXY TCP4 1.2.3.400 5.6.7.8 1 2\r\n", 20,
+         PROXYPROTO_ERR_V1_IPV4_OCTET_RANGE},
+        {"PROXY TCP4 01.2.3.4 5.6.7.8 1 2\r\n", 14, /* "01" may be IPv6 */
+         PROXYPROTO_ERR_V1_IPV4_LEADING_ZERO},
+        {"PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n", 19, PROXYPROTO_ERR_V1_BAD_IPV4},
+        {"PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n", 20,
+         PROXYPROTO_ERR_V1_BAD_SEPARATOR},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 65536 2\r\n", 32, PROXYPROTO_ERR_V1_PORT_RANGE},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 02\r\n", 31,
+         PROXYPROTO_ERR_V1_PORT_LEADING_ZERO},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", 31,
+         PROXYPROTO_ERR_V1_TRAILING_DATA},
+        {"PROXY TCP4 1.2.3.4 5.6.7.8 1 x\r\n", 30, PROXYPROTO_ERR_V1_BAD_PORT},
+        {"PROXY TCP4 1.2.3.4\t5.6.7.8 1 2\r\n", 19, PROXYPROTO_ERR_V1_BAD_CHAR},
+        /* the mismatch waits for the end of the field */
+        {"PROXY TCP4 ::1 5.6.7.8 1 2\r\n", 15, PROXYPROTO_ERR_V1_FAMILY_MISMATCH},
+        {"PROXY TCP4 2001:db8::1 5.6.7.8 1 2\r\n", 23,
+         PROXYPROTO_ERR_V1_FAMILY_MISMATCH},
+        {"PROXY TCP4 256.1.1.1 5.6.7.8 1 2\r\n", 15,
+         PROXYPROTO_ERR_V1_IPV4_OCTET_RANGE},
+        {"PROXY TCP6 1.2.3.4 ::1 1 2\r\n", 19, PROXYPROTO_ERR_V1_FAMILY_MISMATCH},
+        {"PROXY TCP6 zz ::1 1 2\r\n", 12, PROXYPROTO_ERR_V1_BAD_IPV6},
+        {"PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n", 27, PROXYPROTO_ERR_V1_BAD_IPV6},
+        {"PROXY TCP6 1::2::3 ::1 1 2\r\n", 17, PROXYPROTO_ERR_V1_BAD_IPV6},
+        {"PROXY TCP6 12345:: ::1 1 2\r\n", 16, PROXYPROTO_ERR_V1_BAD_IPV6},
+        {"PROXY TCP6 ::ffff:1.2.3.256 ::1 1 2\r\n", 27,
+         PROXYPROTO_ERR_V1_IPV4_OCTET_RANGE},
+        /* a CR: the next byte says which error */
+        {"PROXY TCP4 1.2.3.4\r\n", 20, PROXYPROTO_ERR_V1_MISSING_FIELD},
+        {"PROXY TCP4 1.2.3.4\r 5.6.7.8 1 2\r\n", 20,
+         PROXYPROTO_ERR_V1_CR_WITHOUT_LF},
+        /* too long: no valid line fits once the second address is whole */
+        {"PROXY TCP6 " V6TAIL45 " " V6TAIL45 " 1 2\r\n", 102,
+         PROXYPROTO_ERR_V1_TOO_LONG},
+    };
+    proxyproto_header h;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        size_t n = strlen(t[i].in), k, last = 0;
+        int rc = PROXYPROTO_INCOMPLETE;
+        for (k = 1; k <= n && rc == PROXYPROTO_INCOMPLETE; k++) {
+            rc = pp_parse(&h, t[i].in, k, last);
+            last = k;
+        }
+        ck_assert_msg(rc == t[i].rc && k - 1 == t[i].at,
+                      "\"%s\": %d (%s) at %zu bytes, want %d (%s) at %zu",
+                      t[i].in, rc, proxyproto_error_name(rc), k - 1, t[i].rc,
+                      proxyproto_error_name(t[i].rc), t[i].at);
+        /* the same answer from the whole line and from the prefix alone */
+        EXPECT_RC(pp_parse(&h, t[i].in, n, 0), t[i].rc);
+        EXPECT_RC(pp_parse(&h, t[i].in, t[i].at, 0), t[i].rc);
+    }
+}
+END_TEST
+
+/* need is the least: no byte that keeps a prefix of a valid line valid
+ * leaves it closer to a whole line than need - 1 bytes (with the
+ * completion found by pp_v1_tight() at every prefix in pp_run_case(), need
+ * is exact). Every byte value is tried at every prefix. */
+START_TEST(v1_need_is_least)
+{
+    static const char *const lines[] = {
+        "PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n",
+        "PROXY TCP4 1.22.0.4 10.0.100.9 0 80\r\n",
+        "PROXY TCP6 2001:db8::1 ::ffff:1.2.3.4 40000 443\r\n",
+        "PROXY TCP6 1:2:3:4:5:6:7:8 1::8 1 2\r\n",
+        "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:1.2.3.4 :: 1 2\r\n",
+        "PROXY UNKNOWN ab c\r\n",
+    };
+    proxyproto_header h;
+    uint8_t buf[PROXYPROTO_V1_MAX_LEN + 1];
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        size_t n = strlen(lines[i]);
+        for (size_t k = 0; k < n; k++) {
+            size_t need;
+            memcpy(buf, lines[i], k);
+            ck_assert_int_eq(pp_parse(&h, buf, k, 0), PROXYPROTO_INCOMPLETE);
+            need = h.need;
+            for (int b = 0; b < 256; b++) {
+                int r;
+                size_t next;
+                buf[k] = (uint8_t)b;
+                r = proxyproto_parse(&h, buf, k + 1, 0);
+                if (r == (int)(k + 1)) {
+                    ck_assert_msg(need == 1, "%s: prefix %zu completes with "
+                                  "byte 0x%02x, need %zu", lines[i], k, b, need);
+                    continue;
+                }
+                if (r != PROXYPROTO_INCOMPLETE)
+                    continue;
+                next = h.need;
+                if (next + 1 < need && pp_v1_tight(buf, k + 1, next))
+                    ck_abort_msg("%s: prefix %zu: need %zu, but byte 0x%02x "
+                                 "leaves %zu", lines[i], k, need, b, next);
+                buf[k] = (uint8_t)b; /* pp_v1_tight() wrote past k */
+            }
+        }
+    }
+}
+END_TEST
+
 /* A second header after the first is payload (proxyproto(7) sections 1
  * and 5). */
 START_TEST(v1_stacked_headers)
@@ -404,6 +536,8 @@ Suite *suite_v1(void)
     tcase_add_test(tc, v1_empty);
     tcase_add_test(tc, v1_lengths);
     tcase_add_test(tc, v1_need_values);
+    tcase_add_test(tc, v1_error_offsets);
+    tcase_add_test(tc, v1_need_is_least);
     tcase_add_test(tc, v1_stacked_headers);
     tcase_add_test(tc, v1_every_byte_value);
     tcase_add_test(tc, v1_first_byte);

@@ -174,6 +174,9 @@ size_t pp_case_input(const pp_case *c, uint8_t *buf, size_t cap);
  * proper prefix of a valid header gives INCOMPLETE with the documented
  * need. */
 void pp_run_case(const pp_case *c);
+/* 1 when buf[0..k) is completed to a valid v1 line by exactly `budget`
+ * bytes, each lowering need by one (buf has room for them). */
+int pp_v1_tight(uint8_t *buf, size_t k, size_t budget);
 void pp_run_bytes(const pp_case *c, const uint8_t *in, size_t n);
 
 /* Checks a successful parse of in[0..n) against the case's fields. */

@@ -177,7 +177,7 @@ struct sockaddr_storage;
     X(OK, 0, "success") \
     X(INCOMPLETE, -1, "incomplete: more bytes are needed") \
     X(ERR_NOT_PROXY, -2, "not a PROXY protocol header (neither the v1 \"PROXY \" prefix nor the v2 signature)") \
-    X(ERR_V1_TOO_LONG, -3, "v1: no CRLF within the first 107 bytes") \
+    X(ERR_V1_TOO_LONG, -3, "v1: the line cannot end within 107 bytes") \
     X(ERR_V1_BAD_CHAR, -4, "v1: byte outside printable ASCII (0x20-0x7E) before the CRLF") \
     X(ERR_V1_LONE_LF, -5, "v1: line feed without a carriage return before it") \
     X(ERR_V1_CR_WITHOUT_LF, -6, "v1: carriage return not followed by a line feed") \
@@ -295,10 +295,11 @@ typedef struct proxyproto_header {
     const uint8_t *tlvs;
     size_t tlvs_len;
     /* After PROXYPROTO_INCOMPLETE: the fewest further bytes that could
-     * complete the header (>= 1). Exact for v2 once 16 bytes are in (the
-     * header is then 16 + len bytes), so a reader can read() exactly that
-     * much without consuming payload. For v1 a lower bound: the line ends
-     * at a CRLF that has not arrived yet. */
+     * complete the header (>= 1), so a reader can read() that much without
+     * consuming payload. Exact for v1, and for v2 once 16 bytes are in (the
+     * header is then 16 + len bytes); a lower bound before that. 1 when a
+     * v1 line can no longer be valid but the next byte picks the error
+     * code (see proxyproto_parse()). */
     size_t need;
 } proxyproto_header;
 
@@ -306,7 +307,10 @@ typedef struct proxyproto_header {
  * Parses the PROXY header (v1 or v2) at the start of buf[0..len).
  *
  * hdr       receives the result; must not be NULL. On success every field is
- *           set; on PROXYPROTO_INCOMPLETE only hdr->need is; on error hdr's
+ *           set; on PROXYPROTO_INCOMPLETE hdr->need is, and the other fields
+ *           hold where the parse stopped, for the next call with last_len
+ *           (pass the same hdr, untouched, to resume there; any other hdr
+ *           gives the same answers, only re-reading more); on error hdr's
  *           contents are unspecified.
  * buf, len  the bytes received so far. buf may be NULL when len is 0.
  *           The input is binary: never treat it as a C string.
@@ -326,12 +330,13 @@ typedef struct proxyproto_header {
  *   PROXYPROTO_ERR_INVALID_ARGUMENT  hdr is NULL, or buf is NULL with len > 0.
  *
  * Any split of the input into successive calls gives the result of the
- * whole input. Fixed-position bytes (v1 "PROXY " and the protocol word; the
- * v2 signature, version, command, family, transport and length) are judged
- * as soon as they arrive; the rest of a v1 line once its CRLF is in, and a
- * v2 header's address block and TLVs (TLV framing, CRC32C, UNIQUE_ID length,
- * SSL sub-TLVs) once all 16 + len bytes are in. A header that parsed is
- * therefore safe to iterate.
+ * whole input. Every byte of a v1 line, and the fixed-position bytes of v2
+ * (signature, version, command, family, transport and length), are judged
+ * as soon as they arrive: the first byte that breaks a rule gives that
+ * rule's code (proxyproto(7) section 2 names the two v1 codes that wait
+ * for the end of a field). A v2 header's address block and TLVs (TLV
+ * framing, CRC32C, UNIQUE_ID length, SSL sub-TLVs) are judged once all
+ * 16 + len bytes are in. A header that parsed is therefore safe to iterate.
  */
 PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
                                     size_t len, size_t last_len);
@@ -1932,160 +1937,392 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
 #undef PROXYPROTO__CRC32C_ARM_B
 
 /* ---- lib/parse_ip.c ---------------------------------------------------- */
-/* IPv4 and IPv6 address text of v1 lines (proxyproto(7) section 2): strict, no
- * leading zeros in IPv4 octets, RFC 4291 IPv6 forms, no zone id. */
+/* Address text outside v1 lines (CIDR entries of a trust policy), read by
+ * the readers of the v1 fields (read_ip.h): the same strict rules. */
+
+/* ---- lib/read_ip.h ----------------------------------------------------- */
+/* Address and port text of v1 lines (proxyproto(7) section 2): the one
+ * reader of IPv4, IPv6 and port fields, used by the v1 line reader and by
+ * CIDR text. Strict: no leading zeros in IPv4 octets or ports, RFC 4291
+ * IPv6 forms, no zone id.
+ *
+ * Each reader judges the bytes from *pp one by one, each byte once, and
+ * stops at the first byte it cannot take. It returns
+ *   0                      the text is whole; *pp is at the byte after it,
+ *                          which is in (the caller judges it: a separator,
+ *                          or an error);
+ *   PROXYPROTO_INCOMPLETE  the bytes ran out at `end`; *need is the fewest
+ *                          further bytes that make the text whole (0 when
+ *                          it may be whole already and only its end is
+ *                          still to come);
+ *   an error code          the byte at *pp breaks the rule the code names.
+ *
+ * `checked`: 0 promises that the bytes run on past anything the reader can
+ * look at (IP_TEXT_MAX bytes from the start), so that the compiler drops
+ * every end test; the readers are inlined with a constant there. 1 tests
+ * every byte against `end`. Same code, same answers. */
+#ifndef PROXYPROTO_READ_IP_H
+#define PROXYPROTO_READ_IP_H
+
 
 #include <string.h>
 
-static int is_digit(uint8_t c)
-{
-    return (unsigned)(c - '0') < 10;
-}
+#if defined(__GNUC__)
+#define IP_INLINE static inline __attribute__((always_inline))
+#else
+#define IP_INLINE static inline
+#endif
 
-/* Value of a hex digit, or -1. */
-static int hex_value(uint8_t c)
-{
-    if (is_digit(c))
-        return c - '0';
-    c |= 0x20; /* fold to lower case */
-    return (unsigned)(c - 'a') < 6 ? c - 'a' + 10 : -1;
-}
+/* The most bytes a reader looks at from its start: the longest text plus
+ * the byte that stops it. IPv6 with a dotted tail is 45 bytes
+ * (ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255); a port is 5 digits. */
+#define IPV4_TEXT_MAX 16
+#define IPV6_TEXT_MAX 46
+#define PORT_TEXT_MAX 6
 
-/* One decimal octet 0..255, no leading zero ("0" alone is fine). */
-static const uint8_t *octet(const uint8_t *p, const uint8_t *end, uint8_t *out,
-                            int *err)
-{
-    unsigned v;
+/* Is byte p[k] in? */
+#define IP_IN(k) (!checked || (k) < end - p)
 
-    if (p == end || !is_digit(*p)) {
-        *err = PROXYPROTO_ERR_V1_BAD_IPV4;
-        return NULL;
+/* Hex digit values; 16 and above (0xFF) marks a byte that is no hex
+ * digit: one load and one compare per digit. */
+#define IP_NOT_HEX(h) ((h) > 15)
+static const uint8_t ip_hex[256] = {
+#define IP_X16 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
+    IP_X16, IP_X16, IP_X16,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 10, 11, 12, 13, 14, 15, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    IP_X16,
+    0xFF, 10, 11, 12, 13, 14, 15, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    IP_X16, IP_X16, IP_X16, IP_X16, IP_X16, IP_X16, IP_X16, IP_X16, IP_X16
+#undef IP_X16
+};
+
+/* One decimal octet 0..255 with no leading zero ("0" alone is fine), the
+ * i-th of an address (0..3), judged at the byte that breaks a rule: "01"
+ * at its second digit, "256" at its third, a fourth digit out of range.
+ * Fixed offsets, so that the usual octet costs a few instructions a digit. */
+IP_INLINE int ip_octet(const uint8_t **pp, const uint8_t *end, int checked,
+                       int i, uint8_t *out, size_t *need)
+{
+    const uint8_t *p = *pp;
+    unsigned v, d;
+    int n;
+
+    if (!IP_IN(0)) {
+        *need = 1u + 2u * (unsigned)(3 - i); /* a digit, then ".0" each */
+        return PROXYPROTO_INCOMPLETE;
     }
-    v = *p++ - '0';
-    if (v == 0 && p < end && is_digit(*p)) {
-        *err = PROXYPROTO_ERR_V1_IPV4_LEADING_ZERO;
-        return NULL;
+    if ((v = (unsigned)(p[0] - '0')) > 9)
+        return PROXYPROTO_ERR_V1_BAD_IPV4; /* empty, or not a digit */
+    n = 1;
+    if (!IP_IN(1))
+        goto ran_out;
+    if ((d = (unsigned)(p[1] - '0')) > 9)
+        goto done;
+    if (v == 0) {
+        *pp = p + 1;
+        return PROXYPROTO_ERR_V1_IPV4_LEADING_ZERO;
     }
-    while (p < end && is_digit(*p)) {
-        v = v * 10 + (*p++ - '0');
-        if (v > 255) {
-            *err = PROXYPROTO_ERR_V1_IPV4_OCTET_RANGE;
-            return NULL;
-        }
+    v = v * 10 + d;
+    n = 2;
+    if (!IP_IN(2))
+        goto ran_out;
+    if ((d = (unsigned)(p[2] - '0')) > 9)
+        goto done;
+    v = v * 10 + d;
+    n = 3;
+    if (v > 255 || (IP_IN(3) && (unsigned)(p[3] - '0') <= 9)) {
+        *pp = p + (v > 255 ? 2 : 3); /* a fourth digit: 1000 or more */
+        return PROXYPROTO_ERR_V1_IPV4_OCTET_RANGE;
     }
+    if (!IP_IN(3))
+        goto ran_out;
+done:
     *out = (uint8_t)v;
-    return p;
+    *pp = p + n;
+    return 0;
+ran_out:
+    *out = (uint8_t)v;
+    *pp = p + n;
+    *need = 2u * (unsigned)(3 - i);
+    return PROXYPROTO_INCOMPLETE;
 }
 
-PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, const uint8_t *end,
-                                      uint8_t out[4], int *err)
+/* The dot before octet i (1..3). */
+IP_INLINE int ip_dot(const uint8_t **pp, const uint8_t *end, int checked, int i,
+                     size_t *need)
 {
-    int i;
+    const uint8_t *p = *pp;
 
-    for (i = 0; i < 4; i++) {
-        if (i > 0) {
-            if (p == end || *p != '.') {
-                *err = PROXYPROTO_ERR_V1_BAD_IPV4;
-                return NULL;
-            }
+    if (!IP_IN(0)) {
+        *need = 2u * (unsigned)(4 - i);
+        return PROXYPROTO_INCOMPLETE;
+    }
+    if (*p != '.')
+        return PROXYPROTO_ERR_V1_BAD_IPV4; /* too few octets */
+    *pp = p + 1;
+    return 0;
+}
+
+/* Four octets joined by dots. */
+IP_INLINE int ip_read_ipv4(const uint8_t **pp, const uint8_t *end, int checked,
+                           uint8_t out[4], size_t *need)
+{
+    int rc;
+
+    if ((rc = ip_octet(pp, end, checked, 0, &out[0], need)) == 0 &&
+        (rc = ip_dot(pp, end, checked, 1, need)) == 0 &&
+        (rc = ip_octet(pp, end, checked, 1, &out[1], need)) == 0 &&
+        (rc = ip_dot(pp, end, checked, 2, need)) == 0 &&
+        (rc = ip_octet(pp, end, checked, 2, &out[2], need)) == 0 &&
+        (rc = ip_dot(pp, end, checked, 3, need)) == 0)
+        rc = ip_octet(pp, end, checked, 3, &out[3], need);
+    return rc;
+}
+
+/* Bytes that make `groups` groups whole after a group: none when a "::"
+ * is in or the eighth group is, else "::". */
+IP_INLINE size_t ip_after_group(int groups, int gap_at)
+{
+    return gap_at >= 0 || groups == 8 ? 0 : 2;
+}
+
+/* Moves the groups after "::" to the end of the 16 bytes; out was zeroed,
+ * so the slots they leave and the rest of the gap are zero. */
+IP_INLINE void ip_expand_gap(uint8_t out[16], int groups, int gap_at)
+{
+    int i, shift = 8 - groups;
+
+    for (i = groups - 1; i >= gap_at; i--) { /* from the end: they overlap */
+        out[2 * (i + shift)] = out[2 * i];
+        out[2 * (i + shift) + 1] = out[2 * i + 1];
+        out[2 * i] = out[2 * i + 1] = 0;
+    }
+}
+
+/* RFC 4291 text: 1 to 4 hex digits per group, one "::" standing for one or
+ * more zero groups, eight groups without it, a dotted IPv4 tail (IPv4 rules,
+ * malformed tails are malformed IPv6) as the last two. Each rule is judged at
+ * the byte that breaks it: a fifth digit, a ':' after the eighth group (or
+ * the seventh when a "::" is in), a second "::", a lone ':', a '.' where no
+ * tail fits; a missing "::" at the byte after the seventh group. */
+IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
+                           uint8_t out[16], size_t *need)
+{
+    const uint8_t *p = *pp, *start;
+    int groups = 0, gap_at = -1, rc, n;
+    unsigned v, h;
+
+    memset(out, 0, 16); /* for ip_expand_gap() */
+    if (!IP_IN(0)) {
+        *need = 2; /* "::" */
+        goto more;
+    }
+    if (*p == ':') {
+        if (!IP_IN(1)) {
             p++;
+            *need = 1;
+            goto more;
         }
-        p = octet(p, end, &out[i], err);
-        if (p == NULL)
-            return NULL;
-    }
-    /* A fifth octet or a stray digit/dot is not an IPv4 address. */
-    if (p < end && (*p == '.' || hex_value(*p) >= 0)) {
-        *err = PROXYPROTO_ERR_V1_BAD_IPV4;
-        return NULL;
-    }
-    return p;
-}
-
-/* Up to 4 hex digits; returns the cursor after them (== p when none). */
-static const uint8_t *hex_group(const uint8_t *p, const uint8_t *end,
-                                unsigned *value, int *err)
-{
-    unsigned v = 0;
-    int n = 0, d;
-
-    while (p < end && (d = hex_value(*p)) >= 0) {
-        if (++n > 4) {
-            *err = PROXYPROTO_ERR_V1_BAD_IPV6;
-            return NULL;
-        }
-        v = v << 4 | (unsigned)d;
         p++;
-    }
-    *value = v;
-    return p;
-}
-
-/* Moves the groups after "::" to the end of the 16 bytes and zero-fills the
- * gap, which must stand for at least one group (RFC 4291 2.2). */
-static int expand_gap(uint8_t out[16], int groups, int gap_at)
-{
-    int tail = groups - gap_at;
-
-    if (gap_at < 0)
-        return groups == 8;
-    if (groups >= 8)
-        return 0;
-    memmove(out + 16 - 2 * tail, out + 2 * gap_at, (size_t)(2 * tail));
-    memset(out + 2 * gap_at, 0, (size_t)(2 * (8 - groups)));
-    return 1;
-}
-
-PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
-                                      uint8_t out[16], int *err)
-{
-    int groups = 0, gap_at = -1;
-
-    *err = PROXYPROTO_ERR_V1_BAD_IPV6;
-    if (end - p >= 2 && p[0] == ':' && p[1] == ':') {
+        if (*p != ':')
+            goto bad; /* a lone ':' first */
         gap_at = 0;
-        p += 2;
+        p++;
+        if (!IP_IN(0)) {
+            *need = 0;
+            goto more;
+        }
+        if (IP_NOT_HEX(ip_hex[*p]))
+            goto whole; /* "::" alone */
     }
-    while (p < end && groups < 8) {
-        const uint8_t *start = p;
-        unsigned v;
-
-        p = hex_group(p, end, &v, err);
-        if (p == NULL || p == start)
-            break; /* no group here: the address ends (checked below) */
-        if (p < end && *p == '.') {
-            /* dotted IPv4 tail: two groups, IPv4 rules (proxyproto(7)
-             * section 2); a malformed tail is a malformed IPv6 address */
-            if (groups > 6)
-                return NULL;
-            p = proxyproto__parse_ipv4(start, end, out + 2 * groups, err);
-            if (p == NULL) {
-                if (*err == PROXYPROTO_ERR_V1_BAD_IPV4)
-                    *err = PROXYPROTO_ERR_V1_BAD_IPV6;
-                return NULL;
+    for (;;) {
+        start = p;
+        if (!IP_IN(0)) {
+            *need = 1 + ip_after_group(groups + 1, gap_at);
+            goto more;
+        }
+        if (IP_NOT_HEX(v = ip_hex[p[0]]))
+            goto bad; /* no group after a ':' */
+        n = 1;
+        if (IP_IN(1) && !IP_NOT_HEX(h = ip_hex[p[1]])) {
+            v = v << 4 | h;
+            n = 2;
+            if (IP_IN(2) && !IP_NOT_HEX(h = ip_hex[p[2]])) {
+                v = v << 4 | h;
+                n = 3;
+                if (IP_IN(3) && !IP_NOT_HEX(h = ip_hex[p[3]])) {
+                    v = v << 4 | h;
+                    n = 4;
+                    if (IP_IN(4) && !IP_NOT_HEX(ip_hex[p[4]])) {
+                        p += 4;
+                        goto bad; /* a fifth digit */
+                    }
+                }
+            }
+        }
+        p += n;
+        if (!IP_IN(0)) {
+            out[2 * groups] = (uint8_t)(v >> 8);
+            out[2 * groups + 1] = (uint8_t)v;
+            *need = ip_after_group(++groups, gap_at);
+            goto may_end;
+        }
+        if (*p == '.') {
+            /* The group was the first octet of a dotted tail: the last
+             * two groups, so 6 before it, or at most 5 and a "::". */
+            if (gap_at < 0 ? groups != 6 : groups > 5)
+                goto bad;
+            p = start;
+            rc = ip_read_ipv4(&p, end, checked, out + 2 * groups, need);
+            if (rc == PROXYPROTO_ERR_V1_BAD_IPV4)
+                rc = PROXYPROTO_ERR_V1_BAD_IPV6;
+            if (rc == PROXYPROTO_INCOMPLETE && *need == 0) {
+                groups += 2;
+                goto may_end;
+            }
+            if (rc != 0) {
+                *pp = p;
+                return rc;
             }
             groups += 2;
-            break;
+            goto whole;
         }
         out[2 * groups] = (uint8_t)(v >> 8);
         out[2 * groups + 1] = (uint8_t)v;
         groups++;
-        if (p == end || *p != ':')
-            break;
-        if (end - p >= 2 && p[1] == ':') {
-            if (gap_at >= 0)
-                return NULL; /* a second "::" */
-            gap_at = groups;
-            p += 2;
-        } else if (++p == end || hex_value(*p) < 0) {
-            return NULL; /* trailing single ':' */
+        if (*p != ':')
+            goto whole;
+        if (groups == 8 || (gap_at >= 0 && groups == 7))
+            goto bad; /* no room for another group */
+        if (!IP_IN(1)) {
+            p++;
+            *need = 1; /* ':' or a digit */
+            goto more;
+        }
+        if (p[1] != ':') {
+            p++; /* a group must follow: the loop says */
+            continue;
+        }
+        p++;
+        if (gap_at >= 0)
+            goto bad; /* a second "::" */
+        gap_at = groups;
+        p++;
+        if (!IP_IN(0)) {
+            *need = 0;
+            goto more;
+        }
+        if (IP_NOT_HEX(ip_hex[*p]))
+            goto whole; /* "::" last */
+        if (groups == 7)
+            goto bad; /* an eighth group, and "::" stands for none */
+    }
+whole:
+    if (gap_at < 0 && groups != 8)
+        goto bad; /* fewer than eight groups and no "::" */
+    if (gap_at >= 0)
+        ip_expand_gap(out, groups, gap_at);
+    *pp = p;
+    return 0;
+may_end:
+    /* The bytes ran out where the text may end: out holds the address
+     * it is if nothing follows (for callers whose text ends there). */
+    if (*need == 0 && gap_at >= 0)
+        ip_expand_gap(out, groups, gap_at);
+more:
+    *pp = p;
+    return PROXYPROTO_INCOMPLETE;
+bad:
+    *pp = p;
+    return PROXYPROTO_ERR_V1_BAD_IPV6;
+}
+
+/* Decimal 0..65535, no sign, no leading zero ("0" alone is fine). */
+IP_INLINE int ip_read_port(const uint8_t **pp, const uint8_t *end, int checked,
+                           uint16_t *out, size_t *need)
+{
+    const uint8_t *p = *pp;
+    unsigned v, d;
+    int n = 1;
+
+    if (!IP_IN(0)) {
+        *need = 1;
+        return PROXYPROTO_INCOMPLETE;
+    }
+    if ((v = (unsigned)(p[0] - '0')) > 9)
+        return PROXYPROTO_ERR_V1_BAD_PORT;
+    if (IP_IN(1) && (d = (unsigned)(p[1] - '0')) <= 9) {
+        if (v == 0) {
+            *pp = p + 1;
+            return PROXYPROTO_ERR_V1_PORT_LEADING_ZERO;
+        }
+        v = v * 10 + d;
+        n = 2;
+        if (IP_IN(2) && (d = (unsigned)(p[2] - '0')) <= 9) {
+            v = v * 10 + d;
+            n = 3;
+            if (IP_IN(3) && (d = (unsigned)(p[3] - '0')) <= 9) {
+                v = v * 10 + d;
+                n = 4;
+                if (IP_IN(4) && (d = (unsigned)(p[4] - '0')) <= 9) {
+                    v = v * 10 + d;
+                    n = 5;
+                    if (v > 65535 || (IP_IN(5) && (unsigned)(p[5] - '0') <= 9)) {
+                        *pp = p + (v > 65535 ? 4 : 5); /* 6 digits: >= 100000 */
+                        return PROXYPROTO_ERR_V1_PORT_RANGE;
+                    }
+                }
+            }
         }
     }
-    if (p == NULL || (p < end && (*p == ':' || *p == '.' || hex_value(*p) >= 0)))
+    *out = (uint16_t)v;
+    *pp = p + n;
+    if (!IP_IN(n)) {
+        *need = 0;
+        return PROXYPROTO_INCOMPLETE;
+    }
+    return 0;
+}
+
+#undef IP_IN
+
+#endif /* PROXYPROTO_READ_IP_H */
+
+/* ---- lib/parse_ip.c (continued) ---------------------------------------- */
+
+/* The whole of p[0..end) read by one of the readers: p's end closes the
+ * text. */
+static const uint8_t *whole_text(int rc, const uint8_t *p, size_t need,
+                                 int bad, int *err)
+{
+    if (rc == PROXYPROTO_INCOMPLETE)
+        rc = need == 0 ? 0 : bad; /* the text stopped short */
+    if (rc != 0) {
+        *err = rc;
         return NULL;
-    if (!expand_gap(out, groups, gap_at))
-        return NULL;
+    }
     return p;
+}
+
+PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p,
+                                                          const uint8_t *end,
+                                                          uint8_t out[4], int *err)
+{
+    size_t need = 0;
+    int rc = ip_read_ipv4(&p, end, 1, out, &need);
+
+    return whole_text(rc, p, need, PROXYPROTO_ERR_V1_BAD_IPV4, err);
+}
+
+PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p,
+                                                          const uint8_t *end,
+                                                          uint8_t out[16], int *err)
+{
+    size_t need = 0;
+    int rc = ip_read_ipv6(&p, end, 1, out, &need);
+
+    return whole_text(rc, p, need, PROXYPROTO_ERR_V1_BAD_IPV6, err);
 }
 
 /* ---- lib/tlv_check.c --------------------------------------------------- */
@@ -2189,20 +2426,28 @@ malformed: /* framing broken: the TLVs after this point cannot be found */
 #undef SSL_FIXED_LEN
 
 /* ---- lib/parse_v1.c ---------------------------------------------------- */
-/* Version 1 (text) header parser, proxyproto(7) section 2.
+/* Version 1 (text) header parser, proxyproto(7) section 2: one reader.
  *
- * "PROXY " and the protocol word are judged byte by byte as they arrive.
- * The rest of the line is scanned for its CRLF (and for bytes that may not
- * appear before it); the address and port fields are judged once the CRLF
- * is in.
+ * Every byte is judged once, as it arrives, by the rule of the place it
+ * stands in: "PROXY ", the protocol word, then the fields of a TCP4 / TCP6
+ * line by the address and port readers of read_ip.h, or the rest of an
+ * UNKNOWN line as printable text. The first byte that breaks a rule gives
+ * that rule's code, before the CRLF arrives, and `need` is exact: the
+ * fewest bytes that could still complete a valid line.
  *
- * Speed: once the CRLF is in, the fields are first read by the quick
- * readers below, which only say yes or no and stop at the CR (every field
- * ends at a byte that cannot continue it, and the CR is such a byte, so
- * they need no bounds checks). A well-formed line costs just that. On a
- * "no" the careful readers, which know every error code, judge the line
- * again: errors and unusual forms (an IPv6 address with a dotted tail)
- * cost more, but give exactly the same answers. */
+ * Two answers wait for a later byte, at most to the end of the field: a
+ * CR where the line may not end (the next byte says CR_WITHOUT_LF, or the
+ * rule the early end breaks), and an address that breaks its family's
+ * rules (ERR_V1_FAMILY_MISMATCH when it turns out whole text of the other
+ * family, else its own rule's code). While one waits, no valid line can
+ * follow, and the answer is INCOMPLETE with need 1.
+ *
+ * A parse by pieces that stops inside the fields saves its place in hdr
+ * (save_place()); the next call resumes at the start of that field, so a
+ * line fed byte by byte is read about once, plus its current field per call.
+ *
+ * Speed: a whole line in one buffer is read by the same readers, inlined
+ * without end tests wherever every byte they can look at is in. */
 
 #include <string.h>
 
@@ -2210,7 +2455,6 @@ malformed: /* framing broken: the TLVs after this point cannot be found */
 #define PREFIX_LEN 6
 /* The line is at most 107 bytes with its CRLF: the CR sits before 106. */
 #define CR_LIMIT (PROXYPROTO_V1_MAX_LEN - 1)
-
 /* Shortest complete lines (proxyproto(7) section 2). */
 #define SHORTEST_UNKNOWN 15
 #define SHORTEST_TCP6 22
@@ -2320,104 +2564,179 @@ static int check_word(const uint8_t *buf, size_t len, enum proto *proto,
     return buf[13] == ' ' || buf[13] == '\r' ? 0 : PROXYPROTO_ERR_V1_BAD_PROTOCOL;
 }
 
-/* A field starts here: not at the line end, not at a second space. */
-static const uint8_t *field_start(const uint8_t *p, const uint8_t *end, int *err)
+/* Fields of a TCP4 / TCP6 line, in order. */
+enum field { SRC, DST, SPORT, DPORT };
+
+/* Fewest bytes of the fields after field k, with their separators
+ * ("0.0.0.0 " or ":: ", then "0 " and "0\r\n"), by protocol. */
+static const uint8_t after_field[2][4] = {{13, 5, 3, 0}, {8, 5, 3, 0}};
+
+IP_INLINE int printable(uint8_t c)
 {
-    if (p == end) {
-        *err = PROXYPROTO_ERR_V1_MISSING_FIELD;
-        return NULL;
-    }
-    if (*p == ' ') {
-        *err = PROXYPROTO_ERR_V1_BAD_SEPARATOR;
-        return NULL;
-    }
-    return p;
+    return (unsigned)(c - 0x20) <= 0x7E - 0x20;
 }
 
-/* From the end of a field to the start of the next: exactly one space.
- * `bad` is the error for a byte that neither ends the field nor the line. */
-static const uint8_t *next_field(const uint8_t *p, const uint8_t *end, int bad,
-                                 int *err)
+/* *p stops a field where the line may not go on. A CR ends the line if an
+ * LF follows, and then `code` (the rule the early end breaks) is the
+ * answer; the next byte decides, so a CR last in the buffer is INCOMPLETE.
+ * Any other byte outside 0x20..0x7E breaks the rule of bytes. */
+IP_INLINE int line_stop(const uint8_t *p, const uint8_t *end, int code, size_t *need)
 {
-    if (p == end) {
-        *err = PROXYPROTO_ERR_V1_MISSING_FIELD;
-        return NULL;
+    if (*p == '\r') {
+        if (end - p == 1) {
+            *need = 1;
+            return PROXYPROTO_INCOMPLETE;
+        }
+        return p[1] == '\n' ? code : PROXYPROTO_ERR_V1_CR_WITHOUT_LF;
     }
-    if (*p != ' ') {
-        *err = bad;
-        return NULL;
-    }
-    return field_start(p + 1, end, err);
+    if (!printable(*p))
+        return *p == '\n' ? PROXYPROTO_ERR_V1_LONE_LF : PROXYPROTO_ERR_V1_BAD_CHAR;
+    return code;
 }
 
-/* TCP4 takes only IPv4 text and TCP6 only IPv6 (proxyproto(7) section 2):
- * a field that looks like the other family says so instead of
- * "malformed". */
-static int address_error(const uint8_t *field, const uint8_t *end,
-                         enum proto proto, int err)
+/* The address readers without end tests when every byte they can look at
+ * is in (the usual case: a whole line), with them when not. */
+IP_INLINE int read_address(const uint8_t **pp, const uint8_t *end,
+                        enum proto proto, proxyproto_addr *a, size_t *need)
+{
+    if (proto == TCP4)
+        return end - *pp >= IPV4_TEXT_MAX ? ip_read_ipv4(pp, end, 0, a->ip.v4, need)
+                                          : ip_read_ipv4(pp, end, 1, a->ip.v4, need);
+    return end - *pp >= IPV6_TEXT_MAX ? ip_read_ipv6(pp, end, 0, a->ip.v6, need)
+                                      : ip_read_ipv6(pp, end, 1, a->ip.v6, need);
+}
+
+IP_INLINE int read_port(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                     size_t *need)
+{
+    return end - *pp >= PORT_TEXT_MAX ? ip_read_port(pp, end, 0, port, need)
+                                      : ip_read_port(pp, end, 1, port, need);
+}
+
+/* The address field from `field` broke its family's rules with `code` at a
+ * printable byte. TCP4 takes only IPv4 text and TCP6 only IPv6
+ * (proxyproto(7) section 2): whole text of the other family, followed by
+ * the end of the field, is ERR_V1_FAMILY_MISMATCH; anything else keeps
+ * `code`. Decided at the byte after the other family's text: until then
+ * INCOMPLETE, need 1. Off the usual path. */
+V1_NOINLINE static int other_family(const uint8_t *field, const uint8_t *end,
+                                    enum proto proto, int code, size_t *need)
 {
     const uint8_t *p = field;
+    uint8_t scratch[16];
+    int rc = proto == TCP4 ? ip_read_ipv6(&p, end, 1, scratch, need)
+                           : ip_read_ipv4(&p, end, 1, scratch, need);
 
-    while (p < end && *p != ' ' && *p != ':')
-        p++;
-    if ((proto == TCP4) == (p < end && *p == ':'))
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need = 1;
+        return rc;
+    }
+    if (rc != 0)
+        return code;
+    if (*p == ' ')
         return PROXYPROTO_ERR_V1_FAMILY_MISMATCH;
-    return err;
+    return printable(*p) ? code
+                         : line_stop(p, end, PROXYPROTO_ERR_V1_FAMILY_MISMATCH, need);
 }
 
-static const uint8_t *address(const uint8_t *p, const uint8_t *end,
-                              enum proto proto, proxyproto_addr *a, int *err)
+/* An address and the space after it. Returns 0 with *pp after the space,
+ * else *pp at the byte the field stopped at (end when the bytes ran out)
+ * and INCOMPLETE with *need (this field and its space), or an error. */
+IP_INLINE int address_field(const uint8_t **pp, const uint8_t *end,
+                         enum proto proto, proxyproto_addr *a, size_t *need)
 {
-    const uint8_t *q = proto == TCP4 ? proxyproto__parse_ipv4(p, end, a->ip.v4, err)
-                                     : proxyproto__parse_ipv6(p, end, a->ip.v6, err);
-    int bad = proto == TCP4 ? PROXYPROTO_ERR_V1_BAD_IPV4 : PROXYPROTO_ERR_V1_BAD_IPV6;
+    const uint8_t *field = *pp, *p = field;
+    int rc;
 
-    a->path = NULL;
-    a->path_len = 0;
-    if (q == NULL || (q < end && *q != ' ')) {
-        *err = address_error(p, end, proto, q == NULL ? *err : bad);
-        return NULL;
+    if (p == end) {
+        *need = proto == TCP4 ? 8 : 3; /* "0.0.0.0 ", ":: " */
+        return PROXYPROTO_INCOMPLETE;
     }
-    return next_field(q, end, bad, err);
+    if (*p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+    rc = read_address(&p, end, proto, a, need);
+    *pp = p;
+    if (rc == 0 && *p == ' ') {
+        *pp = p + 1;
+        return 0;
+    }
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need += 1;
+        return rc;
+    }
+    if (rc == 0) {
+        if (*p == '\r')
+            return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+        rc = proto == TCP4 ? PROXYPROTO_ERR_V1_BAD_IPV4 : PROXYPROTO_ERR_V1_BAD_IPV6;
+    }
+    if (!printable(*p))
+        return line_stop(p, end, rc, need);
+    return other_family(field, end, proto, rc, need);
 }
 
-/* Decimal 0..65535 without a sign or a leading zero. */
-static const uint8_t *port(const uint8_t *p, const uint8_t *end, uint16_t *out,
-                           int *err)
+/* The source port and the space after it; as address_field(). */
+IP_INLINE int sport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                       size_t *need)
 {
-    unsigned v = (unsigned)(*p - '0');
+    const uint8_t *p = *pp;
+    int rc;
 
-    if (v > 9) {
-        *err = PROXYPROTO_ERR_V1_BAD_PORT;
-        return NULL;
+    if (p == end) {
+        *need = 2; /* "0 " */
+        return PROXYPROTO_INCOMPLETE;
     }
-    if (++p < end && v == 0 && (unsigned)(*p - '0') < 10) {
-        *err = PROXYPROTO_ERR_V1_PORT_LEADING_ZERO;
-        return NULL;
+    if (*p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+    rc = read_port(&p, end, port, need);
+    *pp = p;
+    if (rc == 0 && *p == ' ') {
+        *pp = p + 1;
+        return 0;
     }
-    for (; p < end && (unsigned)(*p - '0') < 10; p++) {
-        v = v * 10 + (unsigned)(*p - '0');
-        if (v > 65535) {
-            *err = PROXYPROTO_ERR_V1_PORT_RANGE;
-            return NULL;
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need += 1;
+        return rc;
+    }
+    if (rc == 0)
+        rc = *p == '\r' ? PROXYPROTO_ERR_V1_MISSING_FIELD : PROXYPROTO_ERR_V1_BAD_PORT;
+    return line_stop(p, end, rc, need);
+}
+
+/* The destination port and the CRLF: returns 0 with *pp after the LF. */
+IP_INLINE int dport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                       size_t *need)
+{
+    const uint8_t *p = *pp;
+    int rc;
+
+    if (p == end) {
+        *need = 3; /* "0\r\n" */
+        return PROXYPROTO_INCOMPLETE;
+    }
+    if (*p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+    rc = read_port(&p, end, port, need);
+    *pp = p;
+    if (rc == PROXYPROTO_INCOMPLETE) {
+        *need += 2;
+        return rc;
+    }
+    if (rc == 0) {
+        if (*p == '\r' && end - p >= 2 && p[1] == '\n') {
+            *pp = p + 2;
+            return 0;
         }
+        if (*p == '\r')
+            return line_stop(p, end, PROXYPROTO_ERR_V1_CR_WITHOUT_LF, need);
+        rc = *p == ' ' ? PROXYPROTO_ERR_V1_TRAILING_DATA : PROXYPROTO_ERR_V1_BAD_PORT;
     }
-    *out = (uint16_t)v;
-    return p;
-}
-
-/* "src SP dst SP sport SP dport" from p (a field start); returns the cursor
- * after dport, or NULL with *err. */
-static const uint8_t *fields(proxyproto_header *hdr, const uint8_t *p,
-                             const uint8_t *end, enum proto proto, int *err)
-{
-    if ((p = field_start(p, end, err)) == NULL ||
-        (p = address(p, end, proto, &hdr->src, err)) == NULL ||
-        (p = address(p, end, proto, &hdr->dst, err)) == NULL ||
-        (p = port(p, end, &hdr->src.port, err)) == NULL ||
-        (p = next_field(p, end, PROXYPROTO_ERR_V1_BAD_PORT, err)) == NULL)
-        return NULL;
-    return port(p, end, &hdr->dst.port, err);
+    return line_stop(p, end, rc, need);
 }
 
 static int complete(proxyproto_header *hdr, enum proto proto, size_t line_len)
@@ -2435,196 +2754,6 @@ static int complete(proxyproto_header *hdr, enum proto proto, size_t line_len)
     hdr->tlvs_len = 0;
     hdr->need = 0;
     return (int)line_len;
-}
-
-/* ------------------------------------------------------------------------
- * Quick readers: for a line whose CR is in. Each returns the cursor after
- * its field, or NULL for anything it does not take, be it an error or a
- * form it leaves to the careful readers. They read a byte only after the
- * bytes before it turned out to belong to the field, so the CR that ends
- * the line stops them: nothing after it is read.
- * ------------------------------------------------------------------------ */
-
-/* Appends the decimal digit at *p, if there is one, to *v. */
-static inline int more_digit(const uint8_t **p, unsigned *v)
-{
-    unsigned d = (unsigned)(**p - '0');
-
-    if (d > 9)
-        return 0;
-    *v = *v * 10 + d;
-    ++*p;
-    return 1;
-}
-
-/* 1 to `max` (3 or 5) digits at p, the first not a 0 unless it is the
- * only one, into *v; NULL when there are none or a leading zero. A digit
- * beyond `max` is left for the caller to refuse: it wants a separator
- * next. Unrolled: max is a constant where it is inlined. */
-static inline const uint8_t *quick_number(const uint8_t *p, int max, unsigned *v)
-{
-    const uint8_t *start = p;
-
-    *v = 0;
-    if (!more_digit(&p, v))
-        return NULL;
-    if (more_digit(&p, v) && more_digit(&p, v) && max > 3 &&
-        more_digit(&p, v) && more_digit(&p, v))
-        (void)0; /* max digits: any further one is the caller's */
-    return *start == '0' && p - start > 1 ? NULL : p;
-}
-
-/* One IPv4 octet: 1 to 3 digits, no leading zero, at most 255. */
-static inline const uint8_t *quick_octet(const uint8_t *p, uint8_t *out)
-{
-    unsigned v;
-
-    if ((p = quick_number(p, 3, &v)) == NULL || v > 255)
-        return NULL;
-    *out = (uint8_t)v;
-    return p;
-}
-
-/* A dotted quad followed by the space before the next field. */
-static const uint8_t *quick_ipv4(const uint8_t *p, uint8_t out[4])
-{
-    if ((p = quick_octet(p, &out[0])) == NULL || *p != '.' ||
-        (p = quick_octet(p + 1, &out[1])) == NULL || *p != '.' ||
-        (p = quick_octet(p + 1, &out[2])) == NULL || *p != '.' ||
-        (p = quick_octet(p + 1, &out[3])) == NULL || *p != ' ')
-        return NULL;
-    return p;
-}
-
-/* Hex digit values plus 1, so that 0 marks a byte that is no hex digit:
- * one load per digit instead of a chain of range compares. */
-static const uint8_t hex_plus_1[256] = {
-    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-    ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16};
-
-/* Appends the hex digit at *p, if there is one, to *v. */
-static inline int more_hex(const uint8_t **p, unsigned *v)
-{
-    unsigned h = hex_plus_1[**p];
-
-    if (h == 0)
-        return 0;
-    *v = *v << 4 | (h - 1);
-    ++*p;
-    return 1;
-}
-
-/* One group of 1 to 4 hex digits into *out, NULL when there is none. A
- * fifth digit or a '.' (a dotted IPv4 tail, left to the careful reader)
- * is left for the caller to refuse: it wants a ':' or ' ' next. */
-static inline const uint8_t *quick_group(const uint8_t *p, unsigned *out)
-{
-    *out = 0;
-    if (!more_hex(&p, out))
-        return NULL;
-    if (more_hex(&p, out) && more_hex(&p, out) && more_hex(&p, out))
-        (void)0; /* four digits: any further one is the caller's */
-    return p;
-}
-
-/* Moves the groups after "::" to the end of the 16 bytes, zeroing the
- * slots they leave, which must be at least one group (RFC 4291 2.2). out
- * was zeroed before the groups were written, so the rest of the gap is
- * zero already: a loop over the groups after the gap only. */
-static int quick_gap(uint8_t out[16], int groups, int gap_at)
-{
-    int i, shift = 8 - groups;
-
-    if (gap_at < 0)
-        return groups == 8;
-    if (shift < 1)
-        return 0;
-    for (i = groups - 1; i >= gap_at; i--) { /* from the end: they overlap */
-        out[2 * (i + shift)] = out[2 * i];
-        out[2 * (i + shift) + 1] = out[2 * i + 1];
-        out[2 * i] = out[2 * i + 1] = 0;
-    }
-    return 1;
-}
-
-/* RFC 4291 text without a dotted tail, followed by the space before the
- * next field. The rules where the careful reader has a check of its own:
- * a ':' after the eighth group, a second "::", and a single ':' that no
- * group follows are refused here; so is anything but a ':' or ' ' after a
- * group (a fifth hex digit, a '.'). */
-static const uint8_t *quick_ipv6(const uint8_t *p, uint8_t out[16])
-{
-    int groups = 0, gap_at = -1;
-    unsigned v;
-
-    memset(out, 0, 16); /* for quick_gap() */
-    if (p[0] == ':') {
-        if (p[1] != ':')
-            return NULL;
-        gap_at = 0;
-        p += 2;
-        if (hex_plus_1[*p] == 0)
-            goto end; /* "::" alone */
-    }
-    for (;;) {
-        if ((p = quick_group(p, &v)) == NULL)
-            return NULL;
-        out[2 * groups] = (uint8_t)(v >> 8);
-        out[2 * groups + 1] = (uint8_t)v;
-        groups++;
-        if (*p != ':')
-            break;
-        if (groups == 8)
-            return NULL;
-        if (p[1] != ':') {
-            p++; /* a group must follow: quick_group() says */
-            continue;
-        }
-        if (gap_at >= 0)
-            return NULL; /* a second "::" */
-        gap_at = groups;
-        p += 2;
-        if (hex_plus_1[*p] == 0)
-            break; /* "::" at the end */
-    }
-end:
-    if (*p != ' ' || !quick_gap(out, groups, gap_at))
-        return NULL;
-    return p;
-}
-
-/* Decimal 0..65535 without a sign or a leading zero. */
-static inline const uint8_t *quick_port(const uint8_t *p, uint16_t *out)
-{
-    unsigned v;
-
-    if ((p = quick_number(p, 5, &v)) == NULL || v > 65535)
-        return NULL;
-    *out = (uint16_t)v;
-    return p;
-}
-
-static const uint8_t *quick_address(const uint8_t *p, enum proto proto,
-                                    proxyproto_addr *a)
-{
-    a->path = NULL;
-    a->path_len = 0;
-    return proto == TCP4 ? quick_ipv4(p, a->ip.v4) : quick_ipv6(p, a->ip.v6);
-}
-
-/* "src SP dst SP sport SP dport" from p to the CR at cr; 1 when all of it
- * is well formed (then hdr holds the fields), else 0. */
-static int quick_fields(proxyproto_header *hdr, const uint8_t *p,
-                        const uint8_t *cr, enum proto proto)
-{
-    if ((p = quick_address(p, proto, &hdr->src)) == NULL ||
-        (p = quick_address(p + 1, proto, &hdr->dst)) == NULL ||
-        (p = quick_port(p + 1, &hdr->src.port)) == NULL || *p != ' ' ||
-        (p = quick_port(p + 1, &hdr->dst.port)) == NULL)
-        return 0;
-    return p == cr;
 }
 
 /* Looks for the CR in buf[from..limit), judging each byte before it
@@ -2656,94 +2785,160 @@ static int incomplete(proxyproto_header *hdr, const uint8_t *buf, size_t len,
     return PROXYPROTO_INCOMPLETE;
 }
 
-/* Any line, in any state: the word judged as far as it is in, the rest
- * scanned from where the previous call stopped, the fields once the CRLF
- * is in. Kept out of line so that the fast path does not pay for its
- * stack frame. */
-V1_NOINLINE static int v1_parse_careful(proxyproto_header *hdr,
-                                        const uint8_t *buf, size_t len,
-                                        size_t last_len)
+/* INCOMPLETE with `need` further bytes, unless the line could then no
+ * longer fit in 107 bytes (proxyproto(7) section 2). `in` is how many
+ * bytes of the line are in. */
+static int more(proxyproto_header *hdr, size_t in, size_t need)
 {
-    enum proto proto = UNKNOWN;
-    size_t rest = 0, shortest, limit, from, cr;
-    int err = check_word(buf, len, &proto, &rest, &shortest);
+    if (in + need > PROXYPROTO_V1_MAX_LEN)
+        return PROXYPROTO_ERR_V1_TOO_LONG;
+    hdr->need = need;
+    return PROXYPROTO_INCOMPLETE;
+}
 
-    if (err == PROXYPROTO_INCOMPLETE)
-        return incomplete(hdr, buf, len, shortest);
+/* The rest of an UNKNOWN line from `from`: printable bytes up to the CRLF. */
+static int unknown_line(proxyproto_header *hdr, const uint8_t *buf,
+                        size_t limit, size_t from)
+{
+    /* Without a CR in the first 106 bytes the line is too long already. */
+    size_t cr, scan_to = limit < CR_LIMIT ? limit : CR_LIMIT;
+    int err = scan_line(buf, from < scan_to ? from : scan_to, scan_to, &cr);
+
     if (err != 0)
         return err;
-    /* Bytes before last_len - 1 were judged by the earlier call; the last
-     * of them may have been a CR waiting for its LF. */
-    limit = len < CR_LIMIT ? len : CR_LIMIT;
-    from = last_len > rest ? last_len - 1 : rest;
-    if ((err = scan_line(buf, from, limit, &cr)) != 0)
-        return err;
-    if (cr == limit)
-        return len >= CR_LIMIT ? PROXYPROTO_ERR_V1_TOO_LONG
-                               : incomplete(hdr, buf, len, shortest);
-    if (cr + 1 == len)
-        return incomplete(hdr, buf, len, shortest);
+    if (cr == scan_to) /* "\r\n", or the rest of the shortest line */
+        return more(hdr, scan_to, scan_to + 2 < SHORTEST_UNKNOWN ? SHORTEST_UNKNOWN - scan_to : 2);
+    if (cr + 1 == limit)
+        return more(hdr, limit, 1);
     if (buf[cr + 1] != '\n')
         return PROXYPROTO_ERR_V1_CR_WITHOUT_LF;
-    if (proto != UNKNOWN && !quick_fields(hdr, buf + rest, buf + cr, proto)) {
-        const uint8_t *end = buf + cr, *p = fields(hdr, buf + rest, end, proto, &err);
+    return complete(hdr, UNKNOWN, cr + 2);
+}
 
-        if (p == NULL)
-            return err;
-        if (p != end)
-            return *p == ' ' ? PROXYPROTO_ERR_V1_TRAILING_DATA : PROXYPROTO_ERR_V1_BAD_PORT;
+/* Where a parse by pieces stopped inside the fields of a TCP line: the
+ * field and its offset, left in hdr for the next call (proxyproto_parse()
+ * documents it). version 0 marks it; tlvs and tlvs_len say which buffer,
+ * read to which length. The fields before it are in hdr already. */
+static void save_place(proxyproto_header *hdr, const uint8_t *buf, size_t len,
+                       int k, size_t at)
+{
+    hdr->version = 0;
+    hdr->command = (uint8_t)(k + 1);
+    hdr->header_len = at;
+    hdr->tlvs = buf;
+    hdr->tlvs_len = len;
+}
+
+/* The field save_place() left for this buffer read to last_len, with its
+ * offset in *at; -1 when hdr holds no such place. */
+static int saved_place(const proxyproto_header *hdr, const uint8_t *buf,
+                       size_t last_len, size_t *at)
+{
+    if (last_len == 0 || hdr->version != 0 || hdr->tlvs != buf ||
+        hdr->tlvs_len != last_len || hdr->command < 1 || hdr->command > 4 ||
+        hdr->header_len < 11 || hdr->header_len > last_len)
+        return -1;
+    *at = hdr->header_len;
+    return hdr->command - 1;
+}
+
+static int tcp_line(proxyproto_header *hdr, const uint8_t *buf, size_t limit,
+                    enum proto proto, int k, size_t at, int whole);
+
+/* Could the bytes before a field stopped at offset n (all of them right)
+ * no longer become a line of 107 bytes? Then the line was too long before
+ * the byte that stopped it (proxyproto(7) section 2), whatever that byte
+ * says: every split of the input must give one answer. Only TCP6 lines
+ * can be: the longest TCP4 line is 56 bytes. Off the usual path. */
+V1_NOINLINE static int too_long_before(const uint8_t *buf, size_t n,
+                                       enum proto proto)
+{
+    proxyproto_header scratch;
+
+    return proto == TCP6 && n > 11 &&
+           tcp_line(&scratch, buf, n, proto, SRC, 11, 0) == PROXYPROTO_ERR_V1_TOO_LONG;
+}
+
+/* The fields of a TCP4 / TCP6 line from field k at buf + at, up to
+ * buf + limit. `whole` 0: the bytes are a prefix known to stop at limit.
+ * Inlined into tcp_line() once per protocol, so that each gets its own
+ * readers. */
+IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
+                         size_t limit, enum proto proto, int k, size_t at,
+                         int whole)
+{
+    const uint8_t *p = buf + at, *end = buf + limit, *field = p;
+    size_t need = 0;
+    int rc;
+
+    switch (k) {
+    case SRC:
+        if ((rc = address_field(&p, end, proto, &hdr->src, &need)) != 0)
+            break;
+        field = p;
+        k = DST;
+        /* fall through */
+    case DST:
+        if ((rc = address_field(&p, end, proto, &hdr->dst, &need)) != 0)
+            break;
+        field = p;
+        k = SPORT;
+        /* fall through */
+    case SPORT:
+        if ((rc = sport_field(&p, end, &hdr->src.port, &need)) != 0)
+            break;
+        field = p;
+        k = DPORT;
+        /* fall through */
+    default:
+        if ((rc = dport_field(&p, end, &hdr->dst.port, &need)) != 0)
+            break;
+        hdr->src.path = hdr->dst.path = NULL;
+        hdr->src.path_len = hdr->dst.path_len = 0;
+        return complete(hdr, proto, (size_t)(p - buf));
     }
-    return complete(hdr, proto, cr + 2);
+    if (rc == PROXYPROTO_INCOMPLETE && p == end) /* the bytes ran out */
+        rc = more(hdr, limit, need + after_field[proto][k]);
+    else if (whole && too_long_before(buf, (size_t)(p - buf), proto))
+        return PROXYPROTO_ERR_V1_TOO_LONG;
+    else if (rc == PROXYPROTO_INCOMPLETE) /* a later byte decides */
+        hdr->need = need;
+    if (rc == PROXYPROTO_INCOMPLETE)
+        save_place(hdr, buf, limit, k, (size_t)(field - buf));
+    return rc;
 }
 
-/* The whole TCP4 / TCP6 line in one buffer, as it usually comes: find
- * the CR without judging the bytes before it (quick_fields() takes only
- * digits, hex digits, dots, colons and single spaces, so fields it takes
- * prove every byte right), then the fields. Anything else goes to the
- * careful path. */
-V1_NOINLINE static int v1_parse_quick(proxyproto_header *hdr,
-                                      const uint8_t *buf, size_t len,
-                                      enum proto proto)
+static int tcp_line(proxyproto_header *hdr, const uint8_t *buf, size_t limit,
+                    enum proto proto, int k, size_t at, int whole)
 {
-    size_t limit = len < CR_LIMIT ? len : CR_LIMIT;
-    const uint8_t *cr = memchr(buf + 11, '\r', limit - 11);
-
-    if (cr == NULL || cr + 1 == buf + len || cr[1] != '\n' ||
-        !quick_fields(hdr, buf + 11, cr, proto))
-        return v1_parse_careful(hdr, buf, len, 0);
-    return complete(hdr, proto, (size_t)(cr + 2 - buf));
+    return proto == TCP4 ? tcp_fields(hdr, buf, limit, TCP4, k, at, whole)
+                         : tcp_fields(hdr, buf, limit, TCP6, k, at, whole);
 }
 
-/* A later call of a parse by pieces, before the CRLF: when the word is in
- * and every new byte is an ordinary one (no CR, no LF, nothing outside
- * 0x20-0x7E) and the line is still short of its limit, the answer is
- * INCOMPLETE, found without the careful path's bookkeeping. Returns 0 when
- * the careful path must decide. */
-static int v1_still_incomplete(proxyproto_header *hdr, const uint8_t *buf,
-                               size_t len, size_t last_len)
+PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
+                                             const uint8_t *buf, size_t len,
+                                             size_t last_len)
 {
-    size_t rest = whole_word(buf, len), i;
+    size_t limit = len < PROXYPROTO_V1_MAX_LEN ? len : PROXYPROTO_V1_MAX_LEN;
+    size_t rest, shortest, at = 0;
+    enum proto proto = UNKNOWN;
+    int k = saved_place(hdr, buf, last_len, &at), err;
 
-    if (rest == 0 || last_len <= rest || len >= CR_LIMIT)
-        return 0;
-    /* From last_len - 1, as the careful path scans: the earlier call's
-     * last byte may be a CR waiting for its LF. */
-    for (i = last_len - 1; i < len; i++)
-        if ((unsigned)(buf[i] - 0x20) > 0x7E - 0x20)
-            return 0;
-    return incomplete(hdr, buf, len, word_shortest(word_proto(buf, rest)));
-}
-
-PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf, size_t len,
-                         size_t last_len)
-{
-    /* A whole TCP4 / TCP6 line in one buffer, the usual case, or its first
-     * call of a parse by pieces (no CRLF yet: v1_parse_quick() hands it on). */
-    if (last_len == 0 && len > 11 && whole_word(buf, len) == 11)
-        return v1_parse_quick(hdr, buf, len, word_proto(buf, 11));
-    if (last_len != 0 && v1_still_incomplete(hdr, buf, len, last_len) != 0)
-        return PROXYPROTO_INCOMPLETE;
-    return v1_parse_careful(hdr, buf, len, last_len);
+    hdr->tlvs = NULL; /* the saved place, if any, is taken */
+    if ((rest = whole_word(buf, len)) != 0) {
+        proto = word_proto(buf, rest);
+    } else if ((err = check_word(buf, len, &proto, &rest, &shortest)) != 0) {
+        return err == PROXYPROTO_INCOMPLETE ? incomplete(hdr, buf, len, shortest) : err;
+    }
+    if (proto == UNKNOWN)
+        /* Bytes before last_len - 1 were judged by the earlier call; the
+         * last of them may be a CR waiting for its LF. */
+        return unknown_line(hdr, buf, limit, last_len > rest ? last_len - 1 : rest);
+    if (k < 0) {
+        k = SRC;
+        at = rest;
+    }
+    return tcp_line(hdr, buf, limit, proto, k, at, 1);
 }
 /* lib/parse_v1.c's macros end with it. */
 #undef PREFIX
@@ -3003,8 +3198,10 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
         hdr->need = SHORTEST_HEADER;
         return PROXYPROTO_INCOMPLETE;
     }
-    if (p[0] == '\r')
+    if (p[0] == '\r') {
+        hdr->tlvs = NULL; /* no v1 place saved in hdr survives (parse_v1.c) */
         return proxyproto__parse_v2(hdr, p, len);
+    }
     if (p[0] == 'P')
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     return PROXYPROTO_ERR_NOT_PROXY;
