@@ -37,12 +37,12 @@ SHARED_LIB := $(B)/lib/libproxyproto.so.$(VERSION)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
-CLI_SRC := $(sort $(wildcard tools/*.c))
+CLI_SRC := $(sort $(wildcard tools/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 # Examples on an event library or OpenSSL, each built when pkg-config finds
-# its library (tools/install-deps.sh installs them all).
+# its library (tools/scripts/install-deps.sh installs them all).
 PKG_EXAMPLES := libevent-server libuv-server uring-server tls-server
 pkg_libevent-server := libevent
 pkg_libuv-server := libuv
@@ -63,7 +63,7 @@ cli: $(B)/bin/proxyproto
 examples: $(EXAMPLES)
 
 # Headers are few: every object depends on all of them.
-HEADERS := include/proxyproto.h $(wildcard lib/*.h tools/*.h tests/*.h examples/*.h)
+HEADERS := include/proxyproto.h $(wildcard lib/*.h tools/cli/*.h tests/*.h examples/*.h)
 
 $(B)/obj/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -146,7 +146,7 @@ test-example-lines:
 	sh tests/example_lines.sh
 
 demo: all
-	@sh tools/demo.sh $(B)/bin
+	@sh tools/scripts/demo.sh $(B)/bin
 
 # Man pages: tools/man/ with the version filled in.
 MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7

@@ -1,7 +1,7 @@
 # How the library is shipped, and its checks (included by the Makefile).
 #
 #   make single-header   regenerates include/single/proxyproto.h from
-#                        include/ and lib/ (tools/amalgamate.sh); commit it.
+#                        include/ and lib/ (tools/scripts/amalgamate.sh); commit it.
 #                        Needed after EVERY change to lib/ or include/.
 #
 # Checks added to `make check`:
@@ -33,11 +33,11 @@ CHECKS += test-single-header-fresh test-single-header test-single-header-builds 
         test-citations
 
 single-header:
-	sh tools/amalgamate.sh -o $(SINGLE_HEADER)
+	sh tools/scripts/amalgamate.sh -o $(SINGLE_HEADER)
 
 test-single-header-fresh:
 	@mkdir -p $(B)/dist
-	@sh tools/amalgamate.sh -o $(B)/dist/fresh-proxyproto.h
+	@sh tools/scripts/amalgamate.sh -o $(B)/dist/fresh-proxyproto.h
 	@if cmp -s $(SINGLE_HEADER) $(B)/dist/fresh-proxyproto.h; then \
 	    echo "ok - $(SINGLE_HEADER) is up to date with include/ and lib/"; \
 	else \
