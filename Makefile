@@ -4,6 +4,9 @@
 #   make demo            show headers being decoded and the client address recovered
 #   make install         honours DESTDIR, PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR
 #   make single-header   regenerates include/single/proxyproto.h (commit it)
+#   make dist            build/libproxyproto-VERSION.tar.gz and its .sha256
+#   make distcheck       that tarball unpacked, built, checked and installed
+#                        (tests/dist/dist.mk says which checks)
 #   make SANITIZE=address,undefined check   the tests under sanitizers
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define PROXYPROTO_VERSION_MAJOR \([0-9]*\).*/\1/p' include/proxyproto.h)
