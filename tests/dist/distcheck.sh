@@ -16,7 +16,7 @@
 #  - `make dist` in the unpacked tree, without git, writes the same bytes.
 # The scratch folder is removed when everything passed, kept otherwise.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 . tests/dist/common.sh
 
 case $1 in /*) build=$1 ;; *) build=$(pwd)/$1 ;; esac
@@ -74,6 +74,7 @@ expect "make (in the unpacked tree)" inner all
 expect "make check CHECKS=\"$checks\"" inner check CHECKS="$checks"
 expect "make install DESTDIR=... PREFIX=/usr" inner install DESTDIR="$dest" PREFIX=/usr
 
+# shellcheck disable=SC2086 # CC and LDFLAGS may hold several words
 installed() {
     for f in include/proxyproto.h lib/libproxyproto.a "lib/libproxyproto.so.$version" \
         lib/libproxyproto.so lib/pkgconfig/proxyproto.pc bin/proxyproto \
@@ -90,9 +91,14 @@ expect "installed: header, libraries, .pc, CLI, man pages, CMake; a program link
 
 untouched() {
     (cd "$tree" && find . -path ./build -prune -o -newer "$work/stamp" -print) >"$work/newer" &&
-        (cd "$tree" && find . -path ./build -prune -o -type f -print | sed 's|^\./||' | sort) >"$work/after" &&
-        diff "$tree/MANIFEST" "$work/after" && [ ! -s "$work/newer" ] ||
-        { echo "written into the tree:"; cat "$work/newer"; return 1; }
+        (cd "$tree" && find . -path ./build -prune -o -type f -print | sed 's|^\./||' | sort) >"$work/after" ||
+        return 1
+    if [ -s "$work/newer" ]; then
+        echo "written into the tree:"
+        cat "$work/newer"
+        return 1
+    fi
+    diff "$tree/MANIFEST" "$work/after"
 }
 expect "nothing written into the unpacked tree outside build/" untouched
 
