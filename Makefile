@@ -4,6 +4,9 @@
 #   make demo            show headers being decoded and the client address recovered
 #   make install         honours DESTDIR, PREFIX, LIBDIR, INCLUDEDIR, BINDIR, MANDIR
 #   make single-header   regenerates include/single/proxyproto.h (commit it)
+#   make dist            build/libproxyproto-VERSION.tar.gz and its .sha256
+#   make distcheck       that tarball unpacked, built, checked and installed
+#                        (tests/dist/dist.mk says which checks)
 #   make SANITIZE=address,undefined check   the tests under sanitizers
 
 VERSION_MAJOR := $(shell sed -n 's/^\#define PROXYPROTO_VERSION_MAJOR \([0-9]*\).*/\1/p' include/proxyproto.h)
@@ -37,12 +40,12 @@ SHARED_LIB := $(B)/lib/libproxyproto.so.$(VERSION)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
-CLI_SRC := $(sort $(wildcard tools/*.c))
+CLI_SRC := $(sort $(wildcard tools/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/obj/%.o)
 # Examples on an event library or OpenSSL, each built when pkg-config finds
-# its library (tools/install-deps.sh installs them all).
+# its library (tools/scripts/install-deps.sh installs them all).
 PKG_EXAMPLES := libevent-server libuv-server uring-server tls-server
 pkg_libevent-server := libevent
 pkg_libuv-server := libuv
@@ -63,7 +66,7 @@ cli: $(B)/bin/proxyproto
 examples: $(EXAMPLES)
 
 # Headers are few: every object depends on all of them.
-HEADERS := include/proxyproto.h $(wildcard lib/*.h tools/*.h tests/*.h examples/*.h)
+HEADERS := include/proxyproto.h $(wildcard lib/*.h tools/cli/*.h tests/*.h examples/*.h)
 
 $(B)/obj/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -146,7 +149,7 @@ test-example-lines:
 	sh tests/example_lines.sh
 
 demo: all
-	@sh tools/demo.sh $(B)/bin
+	@sh tools/scripts/demo.sh $(B)/bin
 
 # Man pages: tools/man/ with the version filled in.
 MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7

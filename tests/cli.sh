@@ -312,10 +312,22 @@ decode_hex() {
 test_decode_fields() {
     _a=7f0000017f00000200501f90 # 127.0.0.1:80 -> 127.0.0.2:8080
     _as='"src":"127.0.0.1","src_port":80,"dst":"127.0.0.2","dst_port":8080'
-    # proxyproto(7) section 3: LOCAL takes any family/transport byte; the
-    # nibbles that mean nothing print as UNSPEC.
-    decode_hex "LOCAL with unknown nibbles" 0 "$LOCAL,\"family\":\"UNSPEC\",\"transport\":\"UNSPEC\",\"header_len\":16,\"payload_len\":0,\"tlvs\":[]}" \
+    # proxyproto(7) section 3: LOCAL takes any family/transport byte. The
+    # JSON shows the nibbles as carried: a name when the value has one, the
+    # number (a JSON number) when it has none -- never UNSPEC for 4-15.
+    decode_hex "LOCAL with unknown nibbles: numbers" 0 "$LOCAL,\"family\":4,\"transport\":15,\"header_len\":16,\"payload_len\":0,\"tlvs\":[]}" \
         "${SIG}204f0000"
+    decode_hex "LOCAL family 5, STREAM, TLV area ignored" 0 "$LOCAL,\"family\":5,\"transport\":\"STREAM\",\"header_len\":21,\"payload_len\":0,\"tlvs\":[]}" \
+        "${SIG}205100050100026832"
+    decode_hex "LOCAL family 15, transport UNSPEC" 0 "$LOCAL,\"family\":15,\"transport\":\"UNSPEC\",\"header_len\":16,\"payload_len\":0,\"tlvs\":[]}" \
+        "${SIG}20f00000"
+    decode_hex "LOCAL INET with transport 15: name and number" 0 "$LOCAL,\"family\":\"INET\",\"transport\":15,$_as,\"header_len\":28,\"payload_len\":0,\"tlvs\":[]}" \
+        "${SIG}201f000c${_a}"
+    decode_hex "LOCAL UNIX with DGRAM: names" 0 "$LOCAL,\"family\":\"UNIX\",\"transport\":\"DGRAM\",\"src\":\"/a\",\"dst\":\"/b\",\"header_len\":232,\"payload_len\":0,\"tlvs\":[]}" \
+        "${SIG}203200d82f61$(printf '%0212d' 0)2f62$(printf '%0212d' 0)"
+    # The PROXY command refuses the unknown nibbles (section 3).
+    decode_hex "PROXY with family 4: refused" 1 '{"result":"invalid","error":"PROXYPROTO_ERR_V2_BAD_FAMILY","message":"v2: address family must be UNSPEC, INET, INET6 or UNIX (0-3)"}' \
+        "${SIG}21410000"
     decode_hex "LOCAL with an INET block: addresses shown" 0 "$LOCAL,$TCP4,$_as,\"header_len\":33,\"payload_len\":0,\"tlvs\":[$(tlv 1 2 6832)]}" \
         "${SIG}20110011${_a}0100026832"
     decode_hex "LOCAL with a malformed TLV area: no TLVs" 0 "$LOCAL,$TCP4,$_as,\"header_len\":32,\"payload_len\":0,\"tlvs\":[]}" \

@@ -1,8 +1,31 @@
 # How the library is shipped, and its checks (included by the Makefile).
 #
 #   make single-header   regenerates include/single/proxyproto.h from
-#                        include/ and lib/ (tools/amalgamate.sh); commit it.
+#                        include/ and lib/ (tools/scripts/amalgamate.sh); commit it.
 #                        Needed after EVERY change to lib/ or include/.
+#
+#   make dist            writes $(B)/libproxyproto-VERSION.tar.gz and its
+#                        .sha256 (tools/scripts/dist.sh): every file git
+#                        tracks (sources, tests, captures, fuzz corpus,
+#                        examples, man pages, the single header) plus a
+#                        MANIFEST; builds and tests without git. Refuses a
+#                        stale single header. Reproducible.
+#   make distcheck       make dist, then that tarball as a packager uses it
+#                        (tests/dist/distcheck.sh): unpacked into the
+#                        scratch folder $(B)/distcheck, read-only but for
+#                        its build/, it must `make`, `make check` and
+#                        `make install DESTDIR=...`, write nothing outside
+#                        build/, and `make dist` again to the same bytes.
+#                        Its `make check` runs every check of CHECKS but
+#                        DISTCHECK_SKIP: unit, CLI, promises, README, example
+#                        lines, fuzz replay, single header, version, man,
+#                        install, citations; skipped by default are those
+#                        that start network daemons (HAProxy, nginx, curl,
+#                        python3 http.server): test-integration and
+#                        test-preload, which the plain `make check` of CI
+#                        runs on the same sources. `make distcheck
+#                        DISTCHECK_SKIP=` runs them all. CI (.ci/run) runs
+#                        distcheck after `make check`.
 #
 # Checks added to `make check`:
 #   test-single-header-fresh   the committed single header is what the
@@ -30,14 +53,14 @@ CHECKS += test-single-header-fresh test-single-header test-single-header-builds 
 
 .PHONY: single-header test-single-header-fresh test-single-header \
         test-single-header-builds test-version test-man test-install \
-        test-citations
+        test-citations dist distcheck
 
 single-header:
-	sh tools/amalgamate.sh -o $(SINGLE_HEADER)
+	sh tools/scripts/amalgamate.sh -o $(SINGLE_HEADER)
 
 test-single-header-fresh:
 	@mkdir -p $(B)/dist
-	@sh tools/amalgamate.sh -o $(B)/dist/fresh-proxyproto.h
+	@sh tools/scripts/amalgamate.sh -o $(B)/dist/fresh-proxyproto.h
 	@if cmp -s $(SINGLE_HEADER) $(B)/dist/fresh-proxyproto.h; then \
 	    echo "ok - $(SINGLE_HEADER) is up to date with include/ and lib/"; \
 	else \
@@ -80,3 +103,14 @@ test-install: all man
 
 test-citations:
 	sh tests/dist/citations.sh $(B)
+
+dist:
+	sh tools/scripts/dist.sh $(B) $(VERSION)
+
+DISTCHECK_SKIP ?= test-integration test-preload
+# Deferred: the fragments included after this one add to CHECKS too.
+DISTCHECK_CHECKS = $(filter-out $(DISTCHECK_SKIP),$(CHECKS))
+
+distcheck: dist
+	MAKE="$(MAKE)" CC="$(CC)" LDFLAGS="$(LDFLAGS)" \
+	    sh tests/dist/distcheck.sh $(B) $(VERSION) "$(DISTCHECK_CHECKS)"

@@ -17,7 +17,7 @@ mkdir -p "$1/dist"
 log=$1/dist/man.log
 
 if ! command -v groff >/dev/null 2>&1; then
-    not_ok "groff is not installed (tools/install-deps.sh installs it)"
+    not_ok "groff is not installed (tools/scripts/install-deps.sh installs it)"
     summary man
     exit 1
 fi

@@ -98,58 +98,58 @@ expect_fail "C++ with PROXYPROTO_IMPLEMENTATION: stops with a message" \
 
 # The generator.
 lines() {
-    sh tools/amalgamate.sh --line -o "$b/lines/single/proxyproto.h" &&
+    sh tools/scripts/amalgamate.sh --line -o "$b/lines/single/proxyproto.h" &&
         grep -q '^#line 1 "lib/errors.c"' "$b/lines/single/proxyproto.h" &&
         ! grep -q '^#line' include/single/proxyproto.h &&
         $CC -std=c99 $WC -I"$b/lines" -c tests/dist/single_impl.c -o "$b/impl-lines.o"
 }
 mkdir -p "$b/lines/single"
-expect "tools/amalgamate.sh --line: markers, and it compiles" lines
+expect "tools/scripts/amalgamate.sh --line: markers, and it compiles" lines
 same() {
-    sh tools/amalgamate.sh -o "$b/one.h" && sh tools/amalgamate.sh >"$b/two.h" &&
+    sh tools/scripts/amalgamate.sh -o "$b/one.h" && sh tools/scripts/amalgamate.sh >"$b/two.h" &&
         cmp "$b/one.h" "$b/two.h"
 }
-expect "tools/amalgamate.sh writes the same bytes every time" same
+expect "tools/scripts/amalgamate.sh writes the same bytes every time" same
 # The generator's guards, on a tree of its own: include/, and every file of
 # lib/ present but empty, plus the one fault under test.
 stub_tree() {
-    rm -rf "$b/tree" && mkdir -p "$b/tree/tools" "$b/tree/lib" "$b/tree/include" &&
+    rm -rf "$b/tree" && mkdir -p "$b/tree/tools/scripts" "$b/tree/lib" "$b/tree/include" &&
         cp include/proxyproto.h "$b/tree/include/" &&
-        cp tools/amalgamate.sh "$b/tree/tools/" &&
+        cp tools/scripts/amalgamate.sh "$b/tree/tools/scripts/" &&
         for f in lib/*.c lib/*.h; do : >"$b/tree/$f" || return 1; done &&
-        sh "$b/tree/tools/amalgamate.sh" -o "$b/tree/out.h"
+        sh "$b/tree/tools/scripts/amalgamate.sh" -o "$b/tree/out.h"
 }
-expect "tools/amalgamate.sh on a stub tree (what the next checks start from)" stub_tree
+expect "tools/scripts/amalgamate.sh on a stub tree (what the next checks start from)" stub_tree
 unlisted() {
     stub_tree && echo 'int proxyproto__new(void);' >"$b/tree/lib/zz_new.c" &&
-        sh "$b/tree/tools/amalgamate.sh" -o "$b/tree/out.h"
+        sh "$b/tree/tools/scripts/amalgamate.sh" -o "$b/tree/out.h"
 }
-expect_fail "tools/amalgamate.sh stops on a lib/ file missing from its list" \
+expect_fail "tools/scripts/amalgamate.sh stops on a lib/ file missing from its list" \
     "lib/zz_new.c is not in FILES" unlisted
 clash() { # the same file-scope static name in two files of lib/
     stub_tree &&
         printf 'static int proxyproto_test_clash(void)\n{\n    return 0;\n}\n' |
         tee "$b/tree/lib/tlv.c" >"$b/tree/lib/vendor.c" &&
-        sh "$b/tree/tools/amalgamate.sh" -o "$b/tree/out.h"
+        sh "$b/tree/tools/scripts/amalgamate.sh" -o "$b/tree/out.h"
 }
-expect_fail "tools/amalgamate.sh stops on a static name defined in two lib/ files" \
+expect_fail "tools/scripts/amalgamate.sh stops on a static name defined in two lib/ files" \
     "static proxyproto_test_clash is also defined at lib/tlv.c" clash
 late_feature() { # a feature-test macro after an #include cannot be hoisted
     stub_tree && printf '#include "internal.h"\n#define _GNU_SOURCE\n' >"$b/tree/lib/tlv.c" &&
-        sh "$b/tree/tools/amalgamate.sh" -o "$b/tree/out.h"
+        sh "$b/tree/tools/scripts/amalgamate.sh" -o "$b/tree/out.h"
 }
-expect_fail "tools/amalgamate.sh stops on a feature-test macro after an #include" \
+expect_fail "tools/scripts/amalgamate.sh stops on a feature-test macro after an #include" \
     "feature-test macro _GNU_SOURCE after the first #include" late_feature
 hoisted() { # feature-test macros go to the top, once; local macros are undone
     stub_tree &&
         printf '#define _POSIX_C_SOURCE 200809L\n#include "internal.h"\n#define LOCAL_MACRO 1\n' |
         tee "$b/tree/lib/tlv.c" >"$b/tree/lib/vendor.c" &&
-        sh "$b/tree/tools/amalgamate.sh" -o "$b/tree/out.h" &&
+        sh "$b/tree/tools/scripts/amalgamate.sh" -o "$b/tree/out.h" &&
         [ "$(grep -c '^#define _POSIX_C_SOURCE 200809L$' "$b/tree/out.h")" = 1 ] &&
         [ "$(grep -c '^#undef LOCAL_MACRO$' "$b/tree/out.h")" = 2 ] &&
         awk '/^#define _POSIX_C_SOURCE/ { p = NR } /^#include <stdint.h>/ && !i { i = NR }
              END { exit !(p && i && p < i) }' "$b/tree/out.h"
 }
-expect "tools/amalgamate.sh hoists feature-test macros above every #include, #undefs file macros" hoisted
+expect "tools/scripts/amalgamate.sh hoists feature-test macros above every #include, #undefs file macros" hoisted
 
 summary single-header

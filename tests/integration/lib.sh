@@ -18,7 +18,7 @@
 #     (expect_ip_body), generated HAProxy/nginx configs (haproxy_global,
 #     start_haproxy, start_nginx), echo payloads (make_payload, socat_echo);
 #   - need_tools / need_bins: a missing tool or program is a FAIL, never a
-#     silent skip (CI installs them: tools/install-deps.sh).
+#     silent skip (CI installs them: tools/scripts/install-deps.sh).
 # Traffic goes to 127.0.0.1, 127.0.0.x and ::1 only.
 
 set -u
@@ -124,7 +124,7 @@ need_tools() {
     local _ok=0 _t
     for _t in "$@"; do
         if ! command -v "$_t" >/dev/null 2>&1; then
-            fail "prerequisite $_t" "'$_t' is not installed (run: sh tools/install-deps.sh)"
+            fail "prerequisite $_t" "'$_t' is not installed (run: sh tools/scripts/install-deps.sh)"
             _ok=1
         fi
     done

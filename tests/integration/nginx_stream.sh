@@ -12,7 +12,7 @@ need_tools nginx curl socat || exit 1
 need_bins http-server echo-server || exit 1
 MOD=$(nginx_stream_module)
 if [ -z "$MOD" ]; then
-    fail "prerequisite ngx_stream_module.so" "nginx's stream module is not installed (libnginx-mod-stream; run: sh tools/install-deps.sh)"
+    fail "prerequisite ngx_stream_module.so" "nginx's stream module is not installed (libnginx-mod-stream; run: sh tools/scripts/install-deps.sh)"
     exit 1
 fi
 

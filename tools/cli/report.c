@@ -6,27 +6,31 @@
 
 #include "cli.h"
 
-/* v1 has no command field: every v1 header is a PROXY one. */
-static const char *command_name(const proxyproto_header *hdr)
+/* Fields that hold a code (command, family, transport) are printed as
+ * carried: a JSON string with the name when the code has one, else the
+ * number itself as a JSON number. A LOCAL header may carry any family and
+ * transport nibble (proxyproto(7) section 3): 5 is printed as 5, not as the
+ * UNSPEC a receiver treats it as, so that the output says what the header
+ * says. */
+static void print_code(FILE *out, const char *key, unsigned code,
+                       const char *const *names, unsigned n_names)
 {
-    return hdr->version == 2 && hdr->command == PROXYPROTO_CMD_LOCAL
-               ? "LOCAL"
-               : "PROXY";
+    if (code < n_names)
+        fprintf(out, ",\"%s\":\"%s\"", key, names[code]);
+    else
+        fprintf(out, ",\"%s\":%u", key, code);
 }
 
-/* A LOCAL header may carry any nibble (proxyproto(7) section 3): print the
- * ones that mean nothing as UNSPEC, which is how a receiver must treat
- * them. */
-static const char *family_name(unsigned family)
+/* v1 has no command field: the library gives PROXY for every v1 header. */
+static void print_codes(FILE *out, const proxyproto_header *hdr)
 {
-    static const char *const names[] = {"UNSPEC", "INET", "INET6", "UNIX"};
-    return family < 4 ? names[family] : "UNSPEC";
-}
+    static const char *const commands[] = {"LOCAL", "PROXY"};
+    static const char *const families[] = {"UNSPEC", "INET", "INET6", "UNIX"};
+    static const char *const transports[] = {"UNSPEC", "STREAM", "DGRAM"};
 
-static const char *transport_name(unsigned transport)
-{
-    static const char *const names[] = {"UNSPEC", "STREAM", "DGRAM"};
-    return transport < 3 ? names[transport] : "UNSPEC";
+    print_code(out, "command", hdr->command, commands, 2);
+    print_code(out, "family", hdr->family, families, 4);
+    print_code(out, "transport", hdr->transport, transports, 3);
 }
 
 static void print_endpoint(FILE *out, const char *key, unsigned family,
@@ -145,11 +149,8 @@ static void print_top_tlvs(FILE *out, const proxyproto_header *hdr)
 
 void cli_report_ok(FILE *out, const proxyproto_header *hdr, size_t input_len)
 {
-    fprintf(out,
-            "{\"result\":\"ok\",\"version\":%u,\"command\":\"%s\","
-            "\"family\":\"%s\",\"transport\":\"%s\"",
-            (unsigned)hdr->version, command_name(hdr),
-            family_name(hdr->family), transport_name(hdr->transport));
+    fprintf(out, "{\"result\":\"ok\",\"version\":%u", (unsigned)hdr->version);
+    print_codes(out, hdr);
     if (hdr->has_addresses) {
         print_endpoint(out, "src", hdr->family, &hdr->src);
         print_endpoint(out, "dst", hdr->family, &hdr->dst);

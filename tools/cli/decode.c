@@ -1,5 +1,5 @@
 /* proxyproto decode [--hex] [FILE]: parses the header at the start of the
- * input and prints the result as one JSON line (see cli_report.c). The exit
+ * input and prints the result as one JSON line (see report.c). The exit
  * code tells the result, so scripts need not read the JSON:
  * 0 ok, 1 invalid, 2 usage, 3 incomplete. */
 #include <errno.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make demo: headers written, decoded, and the client address recovered.
-# Needs only what `make` built. Usage: sh tools/demo.sh build/bin
+# Needs only what `make` built. Usage: sh tools/scripts/demo.sh build/bin
 set -eu
 bin=$1
 pp=$bin/proxyproto

@@ -1,4 +1,4 @@
-/* encode's options to a cli_encode_req: flags, then a table of options
+/* encode's options to a cli_encode_req (encode.h): flags, then a table of options
  * with values, each with its handler. Nothing is built here, so the order
  * of options only matters where it should: the order of TLVs.
  *
@@ -7,7 +7,7 @@
  * request without any allocation to free. */
 #include <string.h>
 
-#include "cli.h"
+#include "encode.h"
 
 
 /* Counts toward the builder's limit; refused here with its message. */
@@ -275,7 +275,7 @@ int cli_encode_options(cli_encode_req *r, int argc, char **argv)
         const char *a = argv[i];
         int rc;
         if (cli_opt_flag(a, "--help", "-h")) {
-            cli_encode_usage(stdout);
+            r->help = 1;
             return CLI_EXIT_OK;
         }
         rc = on_flag(r, a);

@@ -1,6 +1,6 @@
 /* proxyproto send HOST:PORT [options]: a stand-in load balancer for testing
  * a backend. Connects, writes the header that `encode` would write with the
- * same options (cli_encode_opts.c gathers them, cli_build.c builds them) in
+ * same options (encode_opts.c gathers them, build.c builds them) in
  * one write, then relays stdin to the socket and the socket to stdout. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "encode.h"
 
 #define SEND "send"
 #define DEFAULT_TIMEOUT_MS 10000
@@ -318,6 +318,8 @@ int cli_send(int argc, char **argv)
     }
     argv[1] = argv[0];
     rc = cli_encode_header(&req, SEND, 1, n, argv + 1, hdr, sizeof hdr, &len);
+    if (rc >= 0 && req.help)
+        cli_send_usage(stdout); /* not reached: the scan above takes --help */
     if (rc >= 0)
         return rc;
     return req.udp ? send_datagram(&to, hdr, len, (int)ms)

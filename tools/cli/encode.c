@@ -1,10 +1,10 @@
-/* proxyproto encode [options]: has cli_encode_opts.c gather the options,
- * checks that they go together, has cli_build.c make the header and writes
- * it raw (or as hex) to stdout. */
+/* proxyproto encode [options]: has encode_opts.c gather the options and
+ * check that they go together, has build.c make the header, and writes it
+ * raw (or as hex) to stdout. */
 #include <errno.h>
 #include <string.h>
 
-#include "cli.h"
+#include "encode.h"
 
 void cli_encode_usage(FILE *out)
 {
@@ -70,5 +70,7 @@ int cli_encode(int argc, char **argv)
     int rc;
 
     rc = cli_encode_header(&req, ENC, 0, argc, argv, out, sizeof out, &len);
+    if (rc >= 0 && req.help)
+        cli_encode_usage(stdout);
     return rc >= 0 ? rc : output(&req, out, len);
 }

@@ -3,7 +3,7 @@
  * the CLI shows exactly what an application linking the library sends. */
 #include <string.h>
 
-#include "cli.h"
+#include "encode.h"
 
 static void fill_addr(proxyproto_addr *a, const cli_endpoint *ep)
 {
