@@ -213,104 +213,94 @@ V1_NOINLINE static int other_family(const uint8_t *field, const uint8_t *end,
                          : line_stop(p, end, PROXYPROTO_ERR_V1_FAMILY_MISMATCH, need);
 }
 
-/* An address and the space after it. Returns 0 with *pp after the space,
- * else *pp at the byte the field stopped at (end when the bytes ran out)
- * and INCOMPLETE with *need (this field and its space), or an error. */
-IP_INLINE int address_field(const uint8_t **pp, const uint8_t *end,
-                         enum proto proto, proxyproto_addr *a, size_t *need)
+/* Where an address field stopped other than at its space (rc from the
+ * reader; p the byte it stopped at): the field's own error, a separator or
+ * line-end error, or a family mismatch still to be decided. Off the usual
+ * path. */
+V1_NOINLINE static int address_stop(const uint8_t *field, const uint8_t *p,
+                                    const uint8_t *end, enum proto proto,
+                                    int rc, size_t *need)
 {
-    const uint8_t *field = *pp, *p = field;
-    int rc;
-
-    if (p == end) {
-        *need = proto == TCP4 ? 8 : 3; /* "0.0.0.0 ", ":: " */
-        return PROXYPROTO_INCOMPLETE;
-    }
-    if (*p == ' ')
-        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
-    if (*p == '\r')
-        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
-    rc = read_address(&p, end, proto, a, need);
-    *pp = p;
-    if (rc == 0 && *p == ' ') {
-        *pp = p + 1;
-        return 0;
-    }
     if (rc == PROXYPROTO_INCOMPLETE) {
-        *need += 1;
+        *need += 1; /* the space */
         return rc;
     }
-    if (rc == 0) {
-        if (*p == '\r')
-            return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
+    if (p == field && *p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, rc == 0 || p == field ? PROXYPROTO_ERR_V1_MISSING_FIELD : rc,
+                         need);
+    if (rc == 0)
         rc = proto == TCP4 ? PROXYPROTO_ERR_V1_BAD_IPV4 : PROXYPROTO_ERR_V1_BAD_IPV6;
-    }
     if (!printable(*p))
         return line_stop(p, end, rc, need);
     return other_family(field, end, proto, rc, need);
 }
 
-/* The source port and the space after it; as address_field(). */
-IP_INLINE int sport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
-                       size_t *need)
+/* An address and the space after it. Returns 0 with *pp after the space,
+ * else *pp at the byte the field stopped at (end when the bytes ran out)
+ * and INCOMPLETE with *need (this field and its space), or an error. */
+IP_INLINE int address_field(const uint8_t **pp, const uint8_t *end,
+                            enum proto proto, proxyproto_addr *a, size_t *need)
 {
-    const uint8_t *p = *pp;
-    int rc;
+    const uint8_t *field = *pp;
+    int rc = read_address(pp, end, proto, a, need);
 
-    if (p == end) {
-        *need = 2; /* "0 " */
-        return PROXYPROTO_INCOMPLETE;
-    }
-    if (*p == ' ')
-        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
-    if (*p == '\r')
-        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
-    rc = read_port(&p, end, port, need);
-    *pp = p;
-    if (rc == 0 && *p == ' ') {
-        *pp = p + 1;
+    if (rc == 0 && **pp == ' ') {
+        ++*pp;
         return 0;
     }
+    return address_stop(field, *pp, end, proto, rc, need);
+}
+
+/* Where a port field stopped other than at its separator; `last` for the
+ * destination port (whose whole text must meet the CRLF). */
+V1_NOINLINE static int port_stop(const uint8_t *field, const uint8_t *p,
+                                 const uint8_t *end, int last, int rc,
+                                 size_t *need)
+{
     if (rc == PROXYPROTO_INCOMPLETE) {
-        *need += 1;
+        *need += last ? 2 : 1; /* "\r\n" or the space */
         return rc;
     }
+    if (p == field && *p == ' ')
+        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
+    if (*p == '\r')
+        return line_stop(p, end, p == field || (rc == 0 && !last) ? PROXYPROTO_ERR_V1_MISSING_FIELD
+                                 : rc == 0 ? PROXYPROTO_ERR_V1_CR_WITHOUT_LF : rc,
+                         need);
     if (rc == 0)
-        rc = *p == '\r' ? PROXYPROTO_ERR_V1_MISSING_FIELD : PROXYPROTO_ERR_V1_BAD_PORT;
+        rc = last && *p == ' ' ? PROXYPROTO_ERR_V1_TRAILING_DATA : PROXYPROTO_ERR_V1_BAD_PORT;
     return line_stop(p, end, rc, need);
+}
+
+/* The source port and the space after it; as address_field(). */
+IP_INLINE int sport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                          size_t *need)
+{
+    const uint8_t *field = *pp;
+    int rc = read_port(pp, end, port, need);
+
+    if (rc == 0 && **pp == ' ') {
+        ++*pp;
+        return 0;
+    }
+    return port_stop(field, *pp, end, 0, rc, need);
 }
 
 /* The destination port and the CRLF: returns 0 with *pp after the LF. */
 IP_INLINE int dport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
-                       size_t *need)
+                          size_t *need)
 {
-    const uint8_t *p = *pp;
-    int rc;
+    const uint8_t *field = *pp, *p;
+    int rc = read_port(pp, end, port, need);
 
-    if (p == end) {
-        *need = 3; /* "0\r\n" */
-        return PROXYPROTO_INCOMPLETE;
+    p = *pp;
+    if (rc == 0 && *p == '\r' && end - p >= 2 && p[1] == '\n') {
+        *pp = p + 2;
+        return 0;
     }
-    if (*p == ' ')
-        return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
-    if (*p == '\r')
-        return line_stop(p, end, PROXYPROTO_ERR_V1_MISSING_FIELD, need);
-    rc = read_port(&p, end, port, need);
-    *pp = p;
-    if (rc == PROXYPROTO_INCOMPLETE) {
-        *need += 2;
-        return rc;
-    }
-    if (rc == 0) {
-        if (*p == '\r' && end - p >= 2 && p[1] == '\n') {
-            *pp = p + 2;
-            return 0;
-        }
-        if (*p == '\r')
-            return line_stop(p, end, PROXYPROTO_ERR_V1_CR_WITHOUT_LF, need);
-        rc = *p == ' ' ? PROXYPROTO_ERR_V1_TRAILING_DATA : PROXYPROTO_ERR_V1_BAD_PORT;
-    }
-    return line_stop(p, end, rc, need);
+    return port_stop(field, p, end, 1, rc, need);
 }
 
 static int complete(proxyproto_header *hdr, enum proto proto, size_t line_len)
@@ -416,9 +406,6 @@ static int saved_place(const proxyproto_header *hdr, const uint8_t *buf,
     return hdr->command - 1;
 }
 
-static int tcp_line(proxyproto_header *hdr, const uint8_t *buf, size_t limit,
-                    enum proto proto, int k, size_t at, int whole);
-
 /* Could the bytes before a field stopped at offset n (all of them right)
  * no longer become a line of 107 bytes? Then the line was too long before
  * the byte that stopped it (proxyproto(7) section 2), whatever that byte
@@ -430,16 +417,14 @@ V1_NOINLINE static int too_long_before(const uint8_t *buf, size_t n,
     proxyproto_header scratch;
 
     return proto == TCP6 && n > 11 &&
-           tcp_line(&scratch, buf, n, proto, SRC, 11, 0) == PROXYPROTO_ERR_V1_TOO_LONG;
+           proxyproto__parse_v1(&scratch, buf, n, 0) == PROXYPROTO_ERR_V1_TOO_LONG;
 }
 
 /* The fields of a TCP4 / TCP6 line from field k at buf + at, up to
- * buf + limit. `whole` 0: the bytes are a prefix known to stop at limit.
- * Inlined into tcp_line() once per protocol, so that each gets its own
+ * buf + limit. Inlined into tcp_line() once per protocol, so that each gets its own
  * readers. */
 IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
-                         size_t limit, enum proto proto, int k, size_t at,
-                         int whole)
+                         size_t limit, enum proto proto, int k, size_t at)
 {
     const uint8_t *p = buf + at, *end = buf + limit, *field = p;
     size_t need = 0;
@@ -473,7 +458,7 @@ IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
     }
     if (rc == PROXYPROTO_INCOMPLETE && p == end) /* the bytes ran out */
         rc = more(hdr, limit, need + after_field[proto][k]);
-    else if (whole && too_long_before(buf, (size_t)(p - buf), proto))
+    else if (too_long_before(buf, (size_t)(p - buf), proto))
         return PROXYPROTO_ERR_V1_TOO_LONG;
     else if (rc == PROXYPROTO_INCOMPLETE) /* a later byte decides */
         hdr->need = need;
@@ -482,11 +467,11 @@ IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
     return rc;
 }
 
-static int tcp_line(proxyproto_header *hdr, const uint8_t *buf, size_t limit,
-                    enum proto proto, int k, size_t at, int whole)
+IP_INLINE int tcp_line(proxyproto_header *hdr, const uint8_t *buf, size_t limit,
+                       enum proto proto, int k, size_t at)
 {
-    return proto == TCP4 ? tcp_fields(hdr, buf, limit, TCP4, k, at, whole)
-                         : tcp_fields(hdr, buf, limit, TCP6, k, at, whole);
+    return proto == TCP4 ? tcp_fields(hdr, buf, limit, TCP4, k, at)
+                         : tcp_fields(hdr, buf, limit, TCP6, k, at);
 }
 
 PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
@@ -512,5 +497,5 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
         k = SRC;
         at = rest;
     }
-    return tcp_line(hdr, buf, limit, proto, k, at, 1);
+    return tcp_line(hdr, buf, limit, proto, k, at);
 }

@@ -168,7 +168,7 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
                            uint8_t out[16], size_t *need)
 {
     const uint8_t *p = *pp, *start;
-    int groups = 0, gap_at = -1, rc, n;
+    int groups = 0, gap_at = -1, room = 8, rc, n;
     unsigned v, h;
 
     memset(out, 0, 16); /* for ip_expand_gap() */
@@ -186,6 +186,7 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
         if (*p != ':')
             goto bad; /* a lone ':' first */
         gap_at = 0;
+        room = 7;
         p++;
         if (!IP_IN(0)) {
             *need = 0;
@@ -226,6 +227,36 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
             *need = ip_after_group(++groups, gap_at);
             goto may_end;
         }
+        if (*p == ':') {
+            out[2 * groups] = (uint8_t)(v >> 8);
+            out[2 * groups + 1] = (uint8_t)v;
+            if (++groups == room)
+                goto bad; /* no room for another group */
+            if (!IP_IN(1)) {
+                p++;
+                *need = 1; /* ':' or a digit */
+                goto more;
+            }
+            if (p[1] != ':') {
+                p++; /* a group must follow: the loop says */
+                continue;
+            }
+            p++;
+            if (gap_at >= 0)
+                goto bad; /* a second "::" */
+            gap_at = groups;
+            room = 7; /* "::" stands for one group or more */
+            p++;
+            if (!IP_IN(0)) {
+                *need = 0;
+                goto more;
+            }
+            if (IP_NOT_HEX(ip_hex[*p]))
+                goto whole; /* "::" last */
+            if (groups == room)
+                goto bad; /* an eighth group, and "::" stands for none */
+            continue;
+        }
         if (*p == '.') {
             /* The group was the first octet of a dotted tail: the last
              * two groups, so 6 before it, or at most 5 and a "::". */
@@ -249,32 +280,7 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
         out[2 * groups] = (uint8_t)(v >> 8);
         out[2 * groups + 1] = (uint8_t)v;
         groups++;
-        if (*p != ':')
-            goto whole;
-        if (groups == 8 || (gap_at >= 0 && groups == 7))
-            goto bad; /* no room for another group */
-        if (!IP_IN(1)) {
-            p++;
-            *need = 1; /* ':' or a digit */
-            goto more;
-        }
-        if (p[1] != ':') {
-            p++; /* a group must follow: the loop says */
-            continue;
-        }
-        p++;
-        if (gap_at >= 0)
-            goto bad; /* a second "::" */
-        gap_at = groups;
-        p++;
-        if (!IP_IN(0)) {
-            *need = 0;
-            goto more;
-        }
-        if (IP_NOT_HEX(ip_hex[*p]))
-            goto whole; /* "::" last */
-        if (groups == 7)
-            goto bad; /* an eighth group, and "::" stands for none */
+        goto whole; /* the byte after the group ends the text */
     }
 whole:
     if (gap_at < 0 && groups != 8)
