@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Functions shared between the files of lib/ but not part of the API:
  * hidden from the shared library by -fvisibility=hidden, and static in a
@@ -31,6 +32,27 @@ static inline size_t proxyproto__v2_block_len(unsigned family)
     static const uint8_t len[16] = {0, 12, 36, 216};
 
     return len[family & 0xF];
+}
+
+/* Does a[0..n) hold the same bytes as b[0..n), n 8 or 12? Whole-word
+ * loads (in host order on both sides, so equal words are equal bytes):
+ * two compares where memcmp() is a call at -Os. */
+static inline int proxyproto__same8(const void *a, const void *b)
+{
+    uint64_t x, y;
+
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    return x == y;
+}
+
+static inline int proxyproto__same12(const void *a, const void *b)
+{
+    uint32_t x, y;
+
+    memcpy(&x, (const uint8_t *)a + 8, 4);
+    memcpy(&y, (const uint8_t *)b + 8, 4);
+    return proxyproto__same8(a, b) & (x == y);
 }
 
 static inline uint16_t proxyproto__get16(const uint8_t *p)

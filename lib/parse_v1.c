@@ -82,7 +82,7 @@ static int check_tcp(const uint8_t *buf, size_t len, enum proto *proto,
  * settles the word here. */
 static inline size_t whole_word(const uint8_t *buf, size_t len)
 {
-    if (len >= 11 && memcmp(buf, "PROXY TCP", 9) == 0 &&
+    if (len >= 11 && proxyproto__same8(buf, "PROXY TC") && buf[8] == 'P' &&
         (buf[9] == '4' || buf[9] == '6') && buf[10] == ' ')
         return 11;
     if (len >= 14 && memcmp(buf, "PROXY UNKNOWN", 13) == 0 &&

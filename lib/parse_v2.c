@@ -23,7 +23,7 @@
 static int v2_signature_ok(const uint8_t *buf, size_t n)
 {
     if (n >= PROXYPROTO__V2_SIG_LEN)
-        return memcmp(buf, PROXYPROTO__V2_SIG, PROXYPROTO__V2_SIG_LEN) == 0;
+        return proxyproto__same12(buf, PROXYPROTO__V2_SIG);
     return memcmp(buf, PROXYPROTO__V2_SIG, n) == 0;
 }
 
@@ -142,8 +142,9 @@ static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
 }
 
 /* Any header, in any state: the fixed bytes judged as far as they are in,
- * then the body once it is complete. */
-static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *buf, size_t len)
+ * then the body once it is complete. Out of line, so that inlining at -O3
+ * does not give the fast path its stack frame. */
+V2_NOINLINE static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *buf, size_t len)
 {
     size_t total;
     int err;
@@ -188,7 +189,7 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8
     unsigned fam_tr;
     size_t block, total;
 
-    if (len < PROXYPROTO_V2_FIXED_LEN || !v2_signature_ok(buf, len) ||
+    if (len < PROXYPROTO_V2_FIXED_LEN || !proxyproto__same12(buf, PROXYPROTO__V2_SIG) ||
         buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
         return v2_parse_careful(hdr, buf, len);
     fam_tr = buf[13];

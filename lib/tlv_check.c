@@ -22,23 +22,6 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
     return 0;
 }
 
-/* proxyproto__crc32c_header() for a value that is known to fit (the TLV
- * framing was checked): the CRC of h[0..h_len) with the 4 value bytes at
- * `off` taken as zero (proxyproto(7) section 4). The hardware or portable
- * function is chosen once and called directly, rather than through
- * proxyproto_crc32c() three times, which would ask the CPU each time. */
-static uint32_t header_crc(const uint8_t *h, size_t h_len, size_t off)
-{
-    static const uint8_t zeros[4] = {0, 0, 0, 0};
-    uint32_t (*crc32c)(uint32_t, const void *, size_t) =
-        proxyproto__crc32c_hw_available() ? proxyproto__crc32c_hw
-                                          : proxyproto__crc32c_sw;
-    uint32_t crc = crc32c(0, h, off);
-
-    crc = crc32c(crc, zeros, sizeof zeros);
-    return crc32c(crc, h + off + 4, h_len - off - 4);
-}
-
 /* Rules on one well-framed TLV's value; h[0..h_len) is the whole header. */
 static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
                        const uint8_t *v, size_t len)
@@ -47,7 +30,7 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
     case PROXYPROTO_TLV_CRC32C:
         if (len != 4)
             return PROXYPROTO_ERR_V2_CRC32C_LENGTH;
-        if (header_crc(h, h_len, (size_t)(v - h)) != proxyproto__get32(v))
+        if (proxyproto__crc32c_header(h, h_len, (size_t)(v - h)) != proxyproto__get32(v))
             return PROXYPROTO_ERR_V2_CRC32C_MISMATCH;
         return 0;
     case PROXYPROTO_TLV_UNIQUE_ID:

@@ -1169,6 +1169,7 @@ PROXYPROTO_API const char *proxyproto_version(void)
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Functions shared between the files of lib/ but not part of the API:
  * hidden from the shared library by -fvisibility=hidden, and static in a
@@ -1193,6 +1194,27 @@ static inline size_t proxyproto__v2_block_len(unsigned family)
     static const uint8_t len[16] = {0, 12, 36, 216};
 
     return len[family & 0xF];
+}
+
+/* Does a[0..n) hold the same bytes as b[0..n), n 8 or 12? Whole-word
+ * loads (in host order on both sides, so equal words are equal bytes):
+ * two compares where memcmp() is a call at -Os. */
+static inline int proxyproto__same8(const void *a, const void *b)
+{
+    uint64_t x, y;
+
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    return x == y;
+}
+
+static inline int proxyproto__same12(const void *a, const void *b)
+{
+    uint32_t x, y;
+
+    memcpy(&x, (const uint8_t *)a + 8, 4);
+    memcpy(&y, (const uint8_t *)b + 8, 4);
+    return proxyproto__same8(a, b) & (x == y);
 }
 
 static inline uint16_t proxyproto__get16(const uint8_t *p)
@@ -1765,6 +1787,14 @@ crc32c_x86_serial(uint32_t crc, const unsigned char *p, size_t len)
     uint32_t w;
     uint16_t h;
 
+    /* Four words a round: a PROXY header's few hundred bytes then pay a
+     * quarter of the loop's own instructions. */
+    for (; len >= 32; len -= 32, p += 32) {
+        c = _mm_crc32_u64(c, crc32c_load64(p));
+        c = _mm_crc32_u64(c, crc32c_load64(p + 8));
+        c = _mm_crc32_u64(c, crc32c_load64(p + 16));
+        c = _mm_crc32_u64(c, crc32c_load64(p + 24));
+    }
     for (; len >= 8; len -= 8, p += 8)
         c = _mm_crc32_u64(c, crc32c_load64(p));
     crc = (uint32_t)c;
@@ -1834,6 +1864,24 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf
 PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
 {
     return __builtin_cpu_supports("sse4.2") != 0;
+}
+
+/* proxyproto__crc32c_header() of a header too short for the 3-stream
+ * code: one pass, the 4 value bytes fed as one zero word. */
+#define PROXYPROTO__CRC32C_ZEROED 1
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_zeroed(const uint8_t *h, size_t len, size_t off)
+{
+    uint32_t c = crc32c_x86_serial(0xFFFFFFFFu, h, off);
+
+    c = _mm_crc32_u32(c, 0);
+    return ~crc32c_x86_serial(c, h + off + 4, len - off - 4);
+}
+
+static int crc32c_zeroed_fits(size_t len)
+{
+    return len < 3 * proxyproto__crc32c_levels[PROXYPROTO__CRC32C_LEVELS - 1].block &&
+           proxyproto__crc32c_hw_available();
 }
 
 /* ------------------------------------------------------------------------
@@ -1925,6 +1973,10 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
 
     if (len < 4 || value_off > len - 4)
         return proxyproto_crc32c(0, hdr, len);
+#if defined(PROXYPROTO__CRC32C_ZEROED)
+    if (crc32c_zeroed_fits(len))
+        return crc32c_zeroed(hdr, len, value_off);
+#endif
     crc = proxyproto_crc32c(0, hdr, value_off);
     crc = proxyproto_crc32c(crc, zeros, sizeof zeros);
     return proxyproto_crc32c(crc, hdr + value_off + 4, len - value_off - 4);
@@ -1932,6 +1984,7 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
 /* lib/crc32c.c's macros end with it. */
 #undef PROXYPROTO__CRC32C_X86
 #undef PROXYPROTO__CRC32C_ARM
+#undef PROXYPROTO__CRC32C_ZEROED
 #undef PROXYPROTO__CRC32C_ARM_TARGET
 #undef PROXYPROTO__CRC32C_ARM_D
 #undef PROXYPROTO__CRC32C_ARM_B
@@ -2355,23 +2408,6 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
     return 0;
 }
 
-/* proxyproto__crc32c_header() for a value that is known to fit (the TLV
- * framing was checked): the CRC of h[0..h_len) with the 4 value bytes at
- * `off` taken as zero (proxyproto(7) section 4). The hardware or portable
- * function is chosen once and called directly, rather than through
- * proxyproto_crc32c() three times, which would ask the CPU each time. */
-static uint32_t header_crc(const uint8_t *h, size_t h_len, size_t off)
-{
-    static const uint8_t zeros[4] = {0, 0, 0, 0};
-    uint32_t (*crc32c)(uint32_t, const void *, size_t) =
-        proxyproto__crc32c_hw_available() ? proxyproto__crc32c_hw
-                                          : proxyproto__crc32c_sw;
-    uint32_t crc = crc32c(0, h, off);
-
-    crc = crc32c(crc, zeros, sizeof zeros);
-    return crc32c(crc, h + off + 4, h_len - off - 4);
-}
-
 /* Rules on one well-framed TLV's value; h[0..h_len) is the whole header. */
 static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
                        const uint8_t *v, size_t len)
@@ -2380,7 +2416,7 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
     case PROXYPROTO_TLV_CRC32C:
         if (len != 4)
             return PROXYPROTO_ERR_V2_CRC32C_LENGTH;
-        if (header_crc(h, h_len, (size_t)(v - h)) != proxyproto__get32(v))
+        if (proxyproto__crc32c_header(h, h_len, (size_t)(v - h)) != proxyproto__get32(v))
             return PROXYPROTO_ERR_V2_CRC32C_MISMATCH;
         return 0;
     case PROXYPROTO_TLV_UNIQUE_ID:
@@ -2514,7 +2550,7 @@ static int check_tcp(const uint8_t *buf, size_t len, enum proto *proto,
  * settles the word here. */
 static inline size_t whole_word(const uint8_t *buf, size_t len)
 {
-    if (len >= 11 && memcmp(buf, "PROXY TCP", 9) == 0 &&
+    if (len >= 11 && proxyproto__same8(buf, "PROXY TC") && buf[8] == 'P' &&
         (buf[9] == '4' || buf[9] == '6') && buf[10] == ' ')
         return 11;
     if (len >= 14 && memcmp(buf, "PROXY UNKNOWN", 13) == 0 &&
@@ -2965,7 +3001,7 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
 static int v2_signature_ok(const uint8_t *buf, size_t n)
 {
     if (n >= PROXYPROTO__V2_SIG_LEN)
-        return memcmp(buf, PROXYPROTO__V2_SIG, PROXYPROTO__V2_SIG_LEN) == 0;
+        return proxyproto__same12(buf, PROXYPROTO__V2_SIG);
     return memcmp(buf, PROXYPROTO__V2_SIG, n) == 0;
 }
 
@@ -3084,8 +3120,9 @@ static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
 }
 
 /* Any header, in any state: the fixed bytes judged as far as they are in,
- * then the body once it is complete. */
-static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *buf, size_t len)
+ * then the body once it is complete. Out of line, so that inlining at -O3
+ * does not give the fast path its stack frame. */
+V2_NOINLINE static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *buf, size_t len)
 {
     size_t total;
     int err;
@@ -3130,7 +3167,7 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8
     unsigned fam_tr;
     size_t block, total;
 
-    if (len < PROXYPROTO_V2_FIXED_LEN || !v2_signature_ok(buf, len) ||
+    if (len < PROXYPROTO_V2_FIXED_LEN || !proxyproto__same12(buf, PROXYPROTO__V2_SIG) ||
         buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
         return v2_parse_careful(hdr, buf, len);
     fam_tr = buf[13];
