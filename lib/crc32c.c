@@ -94,7 +94,7 @@ static uint64_t crc32c_load64(const unsigned char *p)
 
 /* One dependent crc32 per 8 bytes: latency-bound (about 3 cycles each),
  * but nothing to set up, which is what short headers want. */
-__attribute__((target("sse4.2"))) static uint32_t
+__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
 crc32c_x86_serial(uint32_t crc, const unsigned char *p, size_t len)
 {
     uint64_t c = crc;
@@ -109,8 +109,15 @@ crc32c_x86_serial(uint32_t crc, const unsigned char *p, size_t len)
         c = _mm_crc32_u64(c, crc32c_load64(p + 16));
         c = _mm_crc32_u64(c, crc32c_load64(p + 24));
     }
-    for (; len >= 8; len -= 8, p += 8)
+    if (len & 16) {
         c = _mm_crc32_u64(c, crc32c_load64(p));
+        c = _mm_crc32_u64(c, crc32c_load64(p + 8));
+        p += 16;
+    }
+    if (len & 8) {
+        c = _mm_crc32_u64(c, crc32c_load64(p));
+        p += 8;
+    }
     crc = (uint32_t)c;
     if (len & 4) {
         memcpy(&w, p, 4);
@@ -155,7 +162,9 @@ crc32c_x86_3way(uint32_t crc, const unsigned char *p,
     return (uint32_t)(_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(m0)) ^ c2);
 }
 
-PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
+/* Called only where proxyproto__crc32c_hw_available() said yes. */
+__attribute__((target("sse4.2"))) PROXYPROTO__PRIVATE uint32_t
+proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
     const struct proxyproto__crc32c_level *lv = proxyproto__crc32c_levels;
     const struct proxyproto__crc32c_level *smallest =
@@ -285,12 +294,13 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
     static const uint8_t zeros[4] = {0, 0, 0, 0};
     uint32_t crc;
 
-    if (len < 4 || value_off > len - 4)
-        return proxyproto_crc32c(0, hdr, len);
 #if defined(PROXYPROTO__CRC32C_ZEROED)
-    if (crc32c_zeroed_fits(len))
+    /* The usual header: short, the value inside it, a CPU with crc32. */
+    if (crc32c_zeroed_fits(len) && len >= 4 && value_off <= len - 4)
         return crc32c_zeroed(hdr, len, value_off);
 #endif
+    if (len < 4 || value_off > len - 4)
+        return proxyproto_crc32c(0, hdr, len);
     crc = proxyproto_crc32c(0, hdr, value_off);
     crc = proxyproto_crc32c(crc, zeros, sizeof zeros);
     return proxyproto_crc32c(crc, hdr + value_off + 4, len - value_off - 4);

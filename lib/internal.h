@@ -134,9 +134,10 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t le
 /* Validates a v2 TLV area (proxyproto(7) section 4) of the header
  * hdr[0..hdr_len) whose TLVs are at hdr[off..hdr_len). Returns 0 or the first
  * error. For LOCAL headers pass local = 1: only a wrong CRC32C is then an
- * error; *ignore is set to 1 when the area is malformed and must be
- * ignored. */
+ * error, and PROXYPROTO__TLVS_IGNORED says the area is malformed and must
+ * be ignored. */
+#define PROXYPROTO__TLVS_IGNORED 1
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr_len, size_t off,
-                              int local, int *ignore);
+                              int local);
 
 #endif /* PROXYPROTO_INTERNAL_H */

@@ -104,12 +104,11 @@ static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
 V2_NOINLINE static int read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
                                  size_t total, size_t off)
 {
-    int ignore = 0;
     int err = proxyproto__v2_check_tlvs(buf, total, off,
-                                        hdr->command == PROXYPROTO_CMD_LOCAL,
-                                        &ignore);
+                                        hdr->command == PROXYPROTO_CMD_LOCAL);
+    int ignore = err == PROXYPROTO__TLVS_IGNORED;
 
-    if (err != 0)
+    if (err < 0)
         return err;
     hdr->tlvs = ignore ? NULL : buf + off;
     hdr->tlvs_len = ignore ? 0 : total - off;

@@ -12,12 +12,14 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
 
     if (len < SSL_FIXED_LEN)
         return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
-    while (p < end) {
-        if ((size_t)(end - p) < TLV_HEADER_LEN)
+    while (p != end) { /* p never passes end: each step is checked */
+        size_t rest = (size_t)(end - p), sub;
+
+        if (rest < TLV_HEADER_LEN)
             return PROXYPROTO_ERR_V2_SSL_SUB_TRUNCATED;
-        if (proxyproto__get16(p + 1) > (size_t)(end - p) - TLV_HEADER_LEN)
+        if ((sub = proxyproto__get16(p + 1)) > rest - TLV_HEADER_LEN)
             return PROXYPROTO_ERR_V2_SSL_SUB_OVERRUN;
-        p += TLV_HEADER_LEN + proxyproto__get16(p + 1);
+        p += TLV_HEADER_LEN + sub;
     }
     return 0;
 }
@@ -43,20 +45,20 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
 }
 
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len, size_t off,
-                              int local, int *ignore)
+                              int local)
 {
     const uint8_t *p = h + off, *end = h + h_len;
-    int err;
+    int err, ignore = 0;
 
-    while (p < end) {
-        size_t len;
+    while (p != end) { /* p never passes end: each step is checked */
+        size_t rest = (size_t)(end - p), len;
 
-        if ((size_t)(end - p) < TLV_HEADER_LEN) {
+        if (rest < TLV_HEADER_LEN) {
             err = PROXYPROTO_ERR_V2_TLV_TRUNCATED;
             goto malformed;
         }
         len = proxyproto__get16(p + 1);
-        if (len > (size_t)(end - p) - TLV_HEADER_LEN) {
+        if (len > rest - TLV_HEADER_LEN) {
             err = PROXYPROTO_ERR_V2_TLV_OVERRUN;
             goto malformed;
         }
@@ -66,14 +68,11 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len
         if (err != 0 && (!local || err == PROXYPROTO_ERR_V2_CRC32C_MISMATCH))
             return err;
         if (err != 0)
-            *ignore = 1;
+            ignore = PROXYPROTO__TLVS_IGNORED;
         p += TLV_HEADER_LEN + len;
     }
-    return 0;
+    return ignore;
 
 malformed: /* framing broken: the TLVs after this point cannot be found */
-    if (!local)
-        return err;
-    *ignore = 1;
-    return 0;
+    return local ? PROXYPROTO__TLVS_IGNORED : err;
 }

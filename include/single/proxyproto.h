@@ -1296,10 +1296,11 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t le
 /* Validates a v2 TLV area (proxyproto(7) section 4) of the header
  * hdr[0..hdr_len) whose TLVs are at hdr[off..hdr_len). Returns 0 or the first
  * error. For LOCAL headers pass local = 1: only a wrong CRC32C is then an
- * error; *ignore is set to 1 when the area is malformed and must be
- * ignored. */
+ * error, and PROXYPROTO__TLVS_IGNORED says the area is malformed and must
+ * be ignored. */
+#define PROXYPROTO__TLVS_IGNORED 1
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr_len, size_t off,
-                              int local, int *ignore);
+                              int local);
 
 #endif /* PROXYPROTO_INTERNAL_H */
 
@@ -1780,7 +1781,7 @@ static uint64_t crc32c_load64(const unsigned char *p)
 
 /* One dependent crc32 per 8 bytes: latency-bound (about 3 cycles each),
  * but nothing to set up, which is what short headers want. */
-__attribute__((target("sse4.2"))) static uint32_t
+__attribute__((target("sse4.2"), always_inline)) static inline uint32_t
 crc32c_x86_serial(uint32_t crc, const unsigned char *p, size_t len)
 {
     uint64_t c = crc;
@@ -1795,8 +1796,15 @@ crc32c_x86_serial(uint32_t crc, const unsigned char *p, size_t len)
         c = _mm_crc32_u64(c, crc32c_load64(p + 16));
         c = _mm_crc32_u64(c, crc32c_load64(p + 24));
     }
-    for (; len >= 8; len -= 8, p += 8)
+    if (len & 16) {
         c = _mm_crc32_u64(c, crc32c_load64(p));
+        c = _mm_crc32_u64(c, crc32c_load64(p + 8));
+        p += 16;
+    }
+    if (len & 8) {
+        c = _mm_crc32_u64(c, crc32c_load64(p));
+        p += 8;
+    }
     crc = (uint32_t)c;
     if (len & 4) {
         memcpy(&w, p, 4);
@@ -1841,7 +1849,9 @@ crc32c_x86_3way(uint32_t crc, const unsigned char *p,
     return (uint32_t)(_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(m0)) ^ c2);
 }
 
-PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
+/* Called only where proxyproto__crc32c_hw_available() said yes. */
+__attribute__((target("sse4.2"))) PROXYPROTO__PRIVATE uint32_t
+proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
 {
     const struct proxyproto__crc32c_level *lv = proxyproto__crc32c_levels;
     const struct proxyproto__crc32c_level *smallest =
@@ -1971,12 +1981,13 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
     static const uint8_t zeros[4] = {0, 0, 0, 0};
     uint32_t crc;
 
-    if (len < 4 || value_off > len - 4)
-        return proxyproto_crc32c(0, hdr, len);
 #if defined(PROXYPROTO__CRC32C_ZEROED)
-    if (crc32c_zeroed_fits(len))
+    /* The usual header: short, the value inside it, a CPU with crc32. */
+    if (crc32c_zeroed_fits(len) && len >= 4 && value_off <= len - 4)
         return crc32c_zeroed(hdr, len, value_off);
 #endif
+    if (len < 4 || value_off > len - 4)
+        return proxyproto_crc32c(0, hdr, len);
     crc = proxyproto_crc32c(0, hdr, value_off);
     crc = proxyproto_crc32c(crc, zeros, sizeof zeros);
     return proxyproto_crc32c(crc, hdr + value_off + 4, len - value_off - 4);
@@ -2398,12 +2409,14 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
 
     if (len < SSL_FIXED_LEN)
         return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
-    while (p < end) {
-        if ((size_t)(end - p) < TLV_HEADER_LEN)
+    while (p != end) { /* p never passes end: each step is checked */
+        size_t rest = (size_t)(end - p), sub;
+
+        if (rest < TLV_HEADER_LEN)
             return PROXYPROTO_ERR_V2_SSL_SUB_TRUNCATED;
-        if (proxyproto__get16(p + 1) > (size_t)(end - p) - TLV_HEADER_LEN)
+        if ((sub = proxyproto__get16(p + 1)) > rest - TLV_HEADER_LEN)
             return PROXYPROTO_ERR_V2_SSL_SUB_OVERRUN;
-        p += TLV_HEADER_LEN + proxyproto__get16(p + 1);
+        p += TLV_HEADER_LEN + sub;
     }
     return 0;
 }
@@ -2429,20 +2442,20 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
 }
 
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len, size_t off,
-                              int local, int *ignore)
+                              int local)
 {
     const uint8_t *p = h + off, *end = h + h_len;
-    int err;
+    int err, ignore = 0;
 
-    while (p < end) {
-        size_t len;
+    while (p != end) { /* p never passes end: each step is checked */
+        size_t rest = (size_t)(end - p), len;
 
-        if ((size_t)(end - p) < TLV_HEADER_LEN) {
+        if (rest < TLV_HEADER_LEN) {
             err = PROXYPROTO_ERR_V2_TLV_TRUNCATED;
             goto malformed;
         }
         len = proxyproto__get16(p + 1);
-        if (len > (size_t)(end - p) - TLV_HEADER_LEN) {
+        if (len > rest - TLV_HEADER_LEN) {
             err = PROXYPROTO_ERR_V2_TLV_OVERRUN;
             goto malformed;
         }
@@ -2452,16 +2465,13 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len
         if (err != 0 && (!local || err == PROXYPROTO_ERR_V2_CRC32C_MISMATCH))
             return err;
         if (err != 0)
-            *ignore = 1;
+            ignore = PROXYPROTO__TLVS_IGNORED;
         p += TLV_HEADER_LEN + len;
     }
-    return 0;
+    return ignore;
 
 malformed: /* framing broken: the TLVs after this point cannot be found */
-    if (!local)
-        return err;
-    *ignore = 1;
-    return 0;
+    return local ? PROXYPROTO__TLVS_IGNORED : err;
 }
 /* lib/tlv_check.c's macros end with it. */
 #undef TLV_HEADER_LEN
@@ -3082,12 +3092,11 @@ static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
 V2_NOINLINE static int read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
                                  size_t total, size_t off)
 {
-    int ignore = 0;
     int err = proxyproto__v2_check_tlvs(buf, total, off,
-                                        hdr->command == PROXYPROTO_CMD_LOCAL,
-                                        &ignore);
+                                        hdr->command == PROXYPROTO_CMD_LOCAL);
+    int ignore = err == PROXYPROTO__TLVS_IGNORED;
 
-    if (err != 0)
+    if (err < 0)
         return err;
     hdr->tlvs = ignore ? NULL : buf + off;
     hdr->tlvs_len = ignore ? 0 : total - off;
