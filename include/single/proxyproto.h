@@ -2623,7 +2623,7 @@ enum field { SRC, DST, SPORT, DPORT };
  * ("0.0.0.0 " or ":: ", then "0 " and "0\r\n"), by protocol. */
 static const uint8_t after_field[2][4] = {{13, 5, 3, 0}, {8, 5, 3, 0}};
 
-IP_INLINE int printable(uint8_t c)
+IP_INLINE int v1_printable(uint8_t c)
 {
     return (unsigned)(c - 0x20) <= 0x7E - 0x20;
 }
@@ -2641,7 +2641,7 @@ IP_INLINE int line_stop(const uint8_t *p, const uint8_t *end, int code, size_t *
         }
         return p[1] == '\n' ? code : PROXYPROTO_ERR_V1_CR_WITHOUT_LF;
     }
-    if (!printable(*p))
+    if (!v1_printable(*p))
         return *p == '\n' ? PROXYPROTO_ERR_V1_LONE_LF : PROXYPROTO_ERR_V1_BAD_CHAR;
     return code;
 }
@@ -2687,7 +2687,7 @@ V1_NOINLINE static int other_family(const uint8_t *field, const uint8_t *end,
         return code;
     if (*p == ' ')
         return PROXYPROTO_ERR_V1_FAMILY_MISMATCH;
-    return printable(*p) ? code
+    return v1_printable(*p) ? code
                          : line_stop(p, end, PROXYPROTO_ERR_V1_FAMILY_MISMATCH, need);
 }
 
@@ -2710,7 +2710,7 @@ V1_NOINLINE static int address_stop(const uint8_t *field, const uint8_t *p,
                          need);
     if (rc == 0)
         rc = proto == TCP4 ? PROXYPROTO_ERR_V1_BAD_IPV4 : PROXYPROTO_ERR_V1_BAD_IPV6;
-    if (!printable(*p))
+    if (!v1_printable(*p))
         return line_stop(p, end, rc, need);
     return other_family(field, end, proto, rc, need);
 }

@@ -216,7 +216,8 @@ function scan_prologue(path,    s, n, d, k, m, cont, depth, unit) {
 
 # Pass 1 too: file-scope static names, which must differ from file to file
 # now that the files share one translation unit. Declarations that start
-# at column 0 and hold the word static; the name is the last identifier
+# at column 0 and hold the word static (or a macro NAME_INLINE that
+# stands for it); the name is the last identifier
 # before ( [ = ; or, when the line has none, the first of the next line.
 function scan_statics(path,    s, n, rest, name, pending) {
     n = 0
@@ -232,7 +233,7 @@ function scan_statics(path,    s, n, rest, name, pending) {
             }
             continue
         }
-        if (s !~ /^[A-Za-z_]/ || !match(s, /(^|[ \t)])static[ \t]/))
+        if (s !~ /^[A-Za-z_]/ || !match(s, /(^|[ \t)])(static|[A-Z0-9_]*_INLINE)[ \t]/))
             continue
         rest = substr(s, RSTART + RLENGTH)
         if (!match(rest, /[(\[=;]/)) {
