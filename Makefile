@@ -148,9 +148,15 @@ test-example-lines:
 demo: all
 	@sh tools/demo.sh $(B)/bin
 
-# Man pages: tools/man/ with the version filled in.
-MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7
+# Man pages: tools/man/ with the version filled in. A page per function
+# (tools/man/functions/, into man3): a page of its own, or a one-line
+# `.so man3/OTHER.3` link to the page of its family.
+FUNCTION_PAGES := $(patsubst tools/man/functions/%,$(B)/man/man3/%,$(sort $(wildcard tools/man/functions/*.3)))
+MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 $(FUNCTION_PAGES)
 man: $(MANPAGES)
+$(B)/man/man3/%: tools/man/functions/% include/proxyproto.h
+	@mkdir -p $(@D)
+	sed 's|@VERSION@|$(VERSION)|g' $< > $@
 $(B)/man/%: tools/man/% include/proxyproto.h
 	@mkdir -p $(@D)
 	sed 's|@VERSION@|$(VERSION)|g' $< > $@
@@ -192,7 +198,7 @@ install: all $(MANPAGES)
 	install -m 644 $(INSTALL_STAGE)/proxyproto.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 755 $(B)/bin/proxyproto $(DESTDIR)$(BINDIR)/
 	install -m 644 $(B)/man/proxyproto.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 $(B)/man/proxyproto.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(B)/man/proxyproto.3 $(FUNCTION_PAGES) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(B)/man/proxyproto.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 $(INSTALL_STAGE)/proxyprotoConfig.cmake \
 	    $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
@@ -208,6 +214,7 @@ uninstall:
 	      $(DESTDIR)$(BINDIR)/proxyproto \
 	      $(DESTDIR)$(MANDIR)/man1/proxyproto.1 \
 	      $(DESTDIR)$(MANDIR)/man3/proxyproto.3 \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(FUNCTION_PAGES))) \
 	      $(DESTDIR)$(MANDIR)/man7/proxyproto.7 \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfig.cmake \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfigVersion.cmake
