@@ -55,7 +55,7 @@ EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(B)/bin/%) $(PKG_EXAMPLES_FOUND:%=$(B)/b
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-.PHONY: all lib cli examples man check test-unit test-cli test-promises test-readme test-example-lines demo install uninstall clean
+.PHONY: all lib cli examples man check test-unit test-cli test-promises test-example-lines demo install uninstall clean
 all: lib $(B)/proxyproto.pc cli examples
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(B)/lib/$(SONAME) $(B)/lib/libproxyproto.so
@@ -119,7 +119,7 @@ $(B)/tests/check_proxyproto: $(TEST_OBJ) $(STATIC_LIB)
 CAPTURES ?= tests/captures
 
 # What `make check` runs; the fragments below add their own.
-CHECKS := test-unit test-cli test-promises test-readme test-example-lines
+CHECKS := test-unit test-cli test-promises test-example-lines
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
@@ -136,10 +136,6 @@ test-cli: cli
 # The library allocates nothing and exports only proxyproto_ names.
 test-promises: lib
 	sh tests/promises.sh $(STATIC_LIB) $(SHARED_LIB)
-
-# The README's C example still compiles.
-test-readme: lib
-	sh tests/readme.sh $(CC) $(STATIC_LIB)
 
 # Each example server's lines for the PROXY protocol, as the README says.
 test-example-lines:
