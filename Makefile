@@ -58,7 +58,7 @@ EXAMPLES := $(EXAMPLE_SRC:examples/%.c=$(B)/bin/%) $(PKG_EXAMPLES_FOUND:%=$(B)/b
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
-.PHONY: all lib cli examples man check test-unit test-cli test-promises test-readme test-example-lines demo install uninstall clean
+.PHONY: all lib cli examples man check test-unit test-cli test-promises test-example-lines demo install uninstall clean
 all: lib $(B)/proxyproto.pc cli examples
 
 lib: $(STATIC_LIB) $(SHARED_LIB) $(B)/lib/$(SONAME) $(B)/lib/libproxyproto.so
@@ -122,7 +122,7 @@ $(B)/tests/check_proxyproto: $(TEST_OBJ) $(STATIC_LIB)
 CAPTURES ?= tests/captures
 
 # What `make check` runs; the fragments below add their own.
-CHECKS := test-unit test-cli test-promises test-readme test-example-lines
+CHECKS := test-unit test-cli test-promises test-example-lines
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
@@ -140,10 +140,6 @@ test-cli: cli
 test-promises: lib
 	sh tests/promises.sh $(STATIC_LIB) $(SHARED_LIB)
 
-# The README's C example still compiles.
-test-readme: lib
-	sh tests/readme.sh $(CC) $(STATIC_LIB)
-
 # Each example server's lines for the PROXY protocol, as the README says.
 test-example-lines:
 	sh tests/example_lines.sh
@@ -151,9 +147,15 @@ test-example-lines:
 demo: all
 	@sh tools/scripts/demo.sh $(B)/bin
 
-# Man pages: tools/man/ with the version filled in.
-MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7
+# Man pages: tools/man/ with the version filled in. A page per function
+# (tools/man/functions/, into man3): a page of its own, or a one-line
+# `.so man3/OTHER.3` link to the page of its family.
+FUNCTION_PAGES := $(patsubst tools/man/functions/%,$(B)/man/man3/%,$(sort $(wildcard tools/man/functions/*.3)))
+MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 $(FUNCTION_PAGES)
 man: $(MANPAGES)
+$(B)/man/man3/%: tools/man/functions/% include/proxyproto.h
+	@mkdir -p $(@D)
+	sed 's|@VERSION@|$(VERSION)|g' $< > $@
 $(B)/man/%: tools/man/% include/proxyproto.h
 	@mkdir -p $(@D)
 	sed 's|@VERSION@|$(VERSION)|g' $< > $@
@@ -195,7 +197,7 @@ install: all $(MANPAGES)
 	install -m 644 $(INSTALL_STAGE)/proxyproto.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 755 $(B)/bin/proxyproto $(DESTDIR)$(BINDIR)/
 	install -m 644 $(B)/man/proxyproto.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 $(B)/man/proxyproto.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(B)/man/proxyproto.3 $(FUNCTION_PAGES) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(B)/man/proxyproto.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 $(INSTALL_STAGE)/proxyprotoConfig.cmake \
 	    $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
@@ -211,6 +213,7 @@ uninstall:
 	      $(DESTDIR)$(BINDIR)/proxyproto \
 	      $(DESTDIR)$(MANDIR)/man1/proxyproto.1 \
 	      $(DESTDIR)$(MANDIR)/man3/proxyproto.3 \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(FUNCTION_PAGES))) \
 	      $(DESTDIR)$(MANDIR)/man7/proxyproto.7 \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfig.cmake \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfigVersion.cmake

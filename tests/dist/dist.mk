@@ -37,6 +37,13 @@
 #                              <stdio.h> ... (tests/dist/single.sh)
 #   test-version               one version everywhere (tests/dist/version.sh)
 #   test-man                   man pages lint-clean and complete
+#   test-man3                  a page per exported function: its SYNOPSIS
+#                              is the header's prototype, the page lint-clean
+#                              in 80 columns (tests/dist/man3.sh)
+#   test-code-blocks           every C block of README.md and of the man
+#                              pages compiles as shown; the man pages'
+#                              programs run clean under valgrind
+#                              (tests/dist/code_blocks.sh)
 #   test-install               install, pkg-config, CMake, uninstall
 #                              (tests/dist/install.sh)
 #   test-citations             every citation resolves: none of the spec
@@ -49,11 +56,11 @@ SINGLE_HEADER := include/single/proxyproto.h
 DIST_CXX ?= $(if $(findstring clang,$(CC)),$(subst clang,clang++,$(CC)),$(CXX))
 
 CHECKS += test-single-header-fresh test-single-header test-single-header-builds \
-          test-version test-man test-install test-citations
+          test-version test-man test-man3 test-code-blocks test-install test-citations
 
 .PHONY: single-header test-single-header-fresh test-single-header \
-        test-single-header-builds test-version test-man test-install \
-        test-citations dist distcheck
+        test-single-header-builds test-version test-man test-man3 \
+        test-code-blocks test-install test-citations dist distcheck
 
 single-header:
 	sh tools/scripts/amalgamate.sh -o $(SINGLE_HEADER)
@@ -94,6 +101,13 @@ test-version: lib cli $(B)/proxyproto.pc
 
 test-man: man cli
 	sh tests/dist/man.sh $(B) $(VERSION) $(B)/bin/proxyproto
+
+test-man3: man
+	sh tests/dist/man3.sh $(B) $(VERSION)
+
+# VALGRIND=no skips the runs under valgrind (the programs still run).
+test-code-blocks: man $(STATIC_LIB)
+	CC="$(CC)" LDFLAGS="$(LDFLAGS)" sh tests/dist/code_blocks.sh $(B) $(STATIC_LIB)
 
 # The scripts link what they build with LDFLAGS (SANITIZE=... needs it).
 # Everything install needs is built first, so the install run by the

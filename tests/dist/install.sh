@@ -8,7 +8,8 @@
 #  - a program built with nothing but `pkg-config --cflags --libs proxyproto`
 #    links the shared library (NEEDED libproxyproto.so.MAJOR, found in the
 #    DESTDIR by ldd) and runs; with --static it needs no libproxyproto.so;
-#  - the installed CLI and man pages are of this version;
+#  - the installed CLI and man pages are of this version, and `man NAME`
+#    finds the page of every function;
 #  - find_package(proxyproto) works in a CMake project (when cmake is here);
 #  - uninstall leaves exactly the files that were there before install.
 set -u
@@ -64,6 +65,10 @@ cat >"$work/expected" <<END
 .$prefix/share/man/man3/proxyproto.3
 .$prefix/share/man/man7/proxyproto.7
 END
+# The pages of the functions (tests/dist/man3.sh checks there is one each).
+for f in tools/man/functions/*.3; do
+    echo ".$prefix/share/man/man3/${f##*/}"
+done >>"$work/expected"
 sort -o "$work/expected" "$work/expected"
 laid() { comm -13 "$work/before" "$work/after" | diff -u "$work/expected" -; }
 expect "install lays down exactly the header, both libraries and links, .pc, CLI, man pages, CMake files" laid
@@ -130,6 +135,26 @@ man_pages() {
         grep -q "libproxyproto $version" "$dest$prefix/share/man/man7/proxyproto.7"
 }
 expect "installed man pages proxyproto(1), proxyproto(3) and proxyproto(7) of version $version" man_pages
+# `man NAME` finds a page for every function of the header: its own, or
+# the page its .so link names.
+if command -v man >/dev/null 2>&1; then
+    man_w() {
+        names=$(sed -n 's/^PROXYPROTO_API [^(]*[ *]\(proxyproto_[a-z0-9_]*\)(.*/\1/p' include/proxyproto.h)
+        [ -n "$names" ] || return 1
+        for f in $names; do
+            # man-db answers with the page a .so link names.
+            page=$(sed -n 's|^\.so man3/||p' "tools/man/functions/$f.3")
+            w=$(MANPATH=$dest$prefix/share/man man -w "$f") && echo "$w" &&
+                [ "$w" = "$dest$prefix/share/man/man3/$f.3" ] || [ "$w" = "$dest$prefix/share/man/man3/$page" ] ||
+                { echo "man -w $f: ${w:-nothing}"; return 1; }
+            MANPATH=$dest$prefix/share/man MANWIDTH=80 man "$f" 2>&1 | grep -q "^SYNOPSIS" ||
+                { echo "man $f shows no SYNOPSIS"; return 1; }
+        done
+    }
+    expect "MANPATH=.../share/man man -w NAME finds every function's page, and man shows it" man_w
+else
+    skip "man -w for every function (man is not installed)"
+fi
 
 if command -v cmake >/dev/null 2>&1; then
     cmake_project() {

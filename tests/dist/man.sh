@@ -3,8 +3,8 @@
 # lint-clean for groff, and complete: proxyproto(3) names every function
 # and result code of include/proxyproto.h, proxyproto(1) every command and
 # option the CLI's help shows, proxyproto(7) every PROXYPROTO_ERR_V1_* and
-# PROXYPROTO_ERR_V2_* code (each beside the rule it enforces) within 80
-# columns. Run by `make test-man`:
+# PROXYPROTO_ERR_V2_* code (each beside the rule it enforces); proxyproto(3)
+# and (7) within 80 columns. Run by `make test-man`:
 #   sh tests/dist/man.sh BUILD_DIR VERSION CLI
 set -u
 cd "$(dirname "$0")/../.."
@@ -30,12 +30,15 @@ for page in proxyproto.1 proxyproto.3 proxyproto.7; do
     expect "$page: carries the version $version" grep -q "^\.TH .*\"libproxyproto $version\"" "$man/$page"
 done
 
-# proxyproto(7) is prose read in a terminal: 80 columns.
+# proxyproto(3) and (7) are read in a terminal: 80 columns. (The pages of
+# the functions are checked by tests/dist/man3.sh.)
 narrow() {
-    wide=$(groff -man -Tascii -rLL=80n -P-cbou "$man/proxyproto.7" | awk 'length > 80')
+    wide=$(groff -man -Tascii -rLL=80n -P-cbou "$man/$page" | awk 'length > 80')
     [ -z "$wide" ] || { echo "$wide"; false; }
 }
-expect "proxyproto.7: every line fits in 80 columns (groff -rLL=80n)" narrow
+for page in proxyproto.3 proxyproto.7; do
+    expect "$page: every line fits in 80 columns (groff -rLL=80n)" narrow
+done
 
 # Man source as text: \- is -, no font or no-hyphenation escapes.
 text() {
