@@ -258,18 +258,17 @@ typedef struct proxyproto_header {
  * Parses the PROXY header (v1 or v2) at the start of buf[0..len).
  *
  * hdr       receives the result; must not be NULL. On success every field is
- *           set; on PROXYPROTO_INCOMPLETE hdr->need is, and the other fields
- *           hold where the parse stopped, for the next call with last_len
- *           (pass the same hdr, untouched, to resume there; any other hdr
- *           gives the same answers, only re-reading more); on error hdr's
+ *           set; on PROXYPROTO_INCOMPLETE only hdr->need is; on error hdr's
  *           contents are unspecified.
  * buf, len  the bytes received so far. buf may be NULL when len is 0.
  *           The input is binary: never treat it as a C string.
  * last_len  0, or the len of an earlier call on the same buffer that
  *           returned PROXYPROTO_INCOMPLETE (the buffer has since only grown
- *           at its end). It lets the parser skip bytes it already checked,
- *           so feeding a header one byte at a time costs O(header length)
- *           in total. Passing 0 is always correct.
+ *           at its end). It lets the parser skip bytes it already checked
+ *           (a v1 line is read again from the start of the field the
+ *           earlier call stopped in, at most 45 bytes back), so feeding a
+ *           header one byte at a time costs O(header length) in total.
+ *           Passing 0 is always correct.
  *
  * Returns the header length (> 0; the payload starts at buf + return value;
  * nothing past the header is read or validated), or

@@ -16,10 +16,8 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
         hdr->need = SHORTEST_HEADER;
         return PROXYPROTO_INCOMPLETE;
     }
-    if (p[0] == '\r') {
-        hdr->tlvs = NULL; /* no v1 place saved in hdr survives (parse_v1.c) */
+    if (p[0] == '\r')
         return proxyproto__parse_v2(hdr, p, len);
-    }
     if (p[0] == 'P')
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     return PROXYPROTO_ERR_NOT_PROXY;

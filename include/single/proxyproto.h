@@ -307,18 +307,17 @@ typedef struct proxyproto_header {
  * Parses the PROXY header (v1 or v2) at the start of buf[0..len).
  *
  * hdr       receives the result; must not be NULL. On success every field is
- *           set; on PROXYPROTO_INCOMPLETE hdr->need is, and the other fields
- *           hold where the parse stopped, for the next call with last_len
- *           (pass the same hdr, untouched, to resume there; any other hdr
- *           gives the same answers, only re-reading more); on error hdr's
+ *           set; on PROXYPROTO_INCOMPLETE only hdr->need is; on error hdr's
  *           contents are unspecified.
  * buf, len  the bytes received so far. buf may be NULL when len is 0.
  *           The input is binary: never treat it as a C string.
  * last_len  0, or the len of an earlier call on the same buffer that
  *           returned PROXYPROTO_INCOMPLETE (the buffer has since only grown
- *           at its end). It lets the parser skip bytes it already checked,
- *           so feeding a header one byte at a time costs O(header length)
- *           in total. Passing 0 is always correct.
+ *           at its end). It lets the parser skip bytes it already checked
+ *           (a v1 line is read again from the start of the field the
+ *           earlier call stopped in, at most 45 bytes back), so feeding a
+ *           header one byte at a time costs O(header length) in total.
+ *           Passing 0 is always correct.
  *
  * Returns the header length (> 0; the payload starts at buf + return value;
  * nothing past the header is read or validated), or
@@ -2494,9 +2493,9 @@ malformed: /* framing broken: the TLVs after this point cannot be found */
  * family, else its own rule's code). While one waits, no valid line can
  * follow, and the answer is INCOMPLETE with need 1.
  *
- * A parse by pieces that stops inside the fields saves its place in hdr
- * (save_place()); the next call resumes at the start of that field, so a
- * line fed byte by byte is read about once, plus its current field per call.
+ * A parse by pieces resumes at the start of the field the earlier call
+ * stopped in (resume_field()), so a line fed byte by byte is read about
+ * once, plus its current field per call, plus once more at the end.
  *
  * Speed: a whole line in one buffer is read by the same readers, inlined
  * without end tests wherever every byte they can look at is in. */
@@ -2857,31 +2856,23 @@ static int unknown_line(proxyproto_header *hdr, const uint8_t *buf,
     return complete(hdr, UNKNOWN, cr + 2);
 }
 
-/* Where a parse by pieces stopped inside the fields of a TCP line: the
- * field and its offset, left in hdr for the next call (proxyproto_parse()
- * documents it). version 0 marks it; tlvs and tlvs_len say which buffer,
- * read to which length. The fields before it are in hdr already. */
-static void save_place(proxyproto_header *hdr, const uint8_t *buf, size_t len,
-                       int k, size_t at)
+/* Where to resume a TCP line that an earlier call read to last_len
+ * (every byte before it right, proxyproto_parse()'s last_len): the field
+ * that holds byte last_len - 1, and its offset in *at. The fields are
+ * separated by single spaces, so the spaces before it say which. */
+static int resume_field(const uint8_t *buf, size_t rest, size_t last_len,
+                        size_t *at)
 {
-    hdr->version = 0;
-    hdr->command = (uint8_t)(k + 1);
-    hdr->header_len = at;
-    hdr->tlvs = buf;
-    hdr->tlvs_len = len;
-}
+    const uint8_t *p = buf + rest, *end = buf + last_len, *space;
+    int k = SRC;
 
-/* The field save_place() left for this buffer read to last_len, with its
- * offset in *at; -1 when hdr holds no such place. */
-static int saved_place(const proxyproto_header *hdr, const uint8_t *buf,
-                       size_t last_len, size_t *at)
-{
-    if (last_len == 0 || hdr->version != 0 || hdr->tlvs != buf ||
-        hdr->tlvs_len != last_len || hdr->command < 1 || hdr->command > 4 ||
-        hdr->header_len < 11 || hdr->header_len > last_len)
-        return -1;
-    *at = hdr->header_len;
-    return hdr->command - 1;
+    *at = rest;
+    while (k < DPORT && p < end && (space = memchr(p, ' ', (size_t)(end - p))) != NULL) {
+        k++;
+        p = space + 1;
+        *at = (size_t)(p - buf);
+    }
+    return k;
 }
 
 /* Could the bytes before a field stopped at offset n (all of them right)
@@ -2904,7 +2895,7 @@ V1_NOINLINE static int too_long_before(const uint8_t *buf, size_t n,
 IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
                          size_t limit, enum proto proto, int k, size_t at)
 {
-    const uint8_t *p = buf + at, *end = buf + limit, *field = p;
+    const uint8_t *p = buf + at, *end = buf + limit;
     size_t need = 0;
     int rc;
 
@@ -2912,19 +2903,16 @@ IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
     case SRC:
         if ((rc = address_field(&p, end, proto, &hdr->src, &need)) != 0)
             break;
-        field = p;
         k = DST;
         /* fall through */
     case DST:
         if ((rc = address_field(&p, end, proto, &hdr->dst, &need)) != 0)
             break;
-        field = p;
         k = SPORT;
         /* fall through */
     case SPORT:
         if ((rc = sport_field(&p, end, &hdr->src.port, &need)) != 0)
             break;
-        field = p;
         k = DPORT;
         /* fall through */
     default:
@@ -2940,8 +2928,6 @@ IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
         return PROXYPROTO_ERR_V1_TOO_LONG;
     else if (rc == PROXYPROTO_INCOMPLETE) /* a later byte decides */
         hdr->need = need;
-    if (rc == PROXYPROTO_INCOMPLETE)
-        save_place(hdr, buf, limit, k, (size_t)(field - buf));
     return rc;
 }
 
@@ -2959,9 +2945,8 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
     size_t limit = len < PROXYPROTO_V1_MAX_LEN ? len : PROXYPROTO_V1_MAX_LEN;
     size_t rest, shortest, at = 0;
     enum proto proto = UNKNOWN;
-    int k = saved_place(hdr, buf, last_len, &at), err;
+    int k, err, rc;
 
-    hdr->tlvs = NULL; /* the saved place, if any, is taken */
     if ((rest = whole_word(buf, len)) != 0) {
         proto = word_proto(buf, rest);
     } else if ((err = check_word(buf, len, &proto, &rest, &shortest)) != 0) {
@@ -2971,11 +2956,13 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
         /* Bytes before last_len - 1 were judged by the earlier call; the
          * last of them may be a CR waiting for its LF. */
         return unknown_line(hdr, buf, limit, last_len > rest ? last_len - 1 : rest);
-    if (k < 0) {
-        k = SRC;
-        at = rest;
-    }
-    return tcp_line(hdr, buf, limit, proto, k, at);
+    if (last_len <= rest || (k = resume_field(buf, rest, last_len, &at)) == SRC)
+        return tcp_line(hdr, buf, limit, proto, SRC, rest);
+    /* Only the field the earlier call stopped in, and those after it, are
+     * read again; when the line completes, the earlier fields are read
+     * into hdr too (the earlier call's hdr may be another). */
+    rc = tcp_line(hdr, buf, limit, proto, k, at);
+    return rc > 0 ? tcp_line(hdr, buf, limit, proto, SRC, rest) : rc;
 }
 /* lib/parse_v1.c's macros end with it. */
 #undef PREFIX
@@ -3235,10 +3222,8 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
         hdr->need = SHORTEST_HEADER;
         return PROXYPROTO_INCOMPLETE;
     }
-    if (p[0] == '\r') {
-        hdr->tlvs = NULL; /* no v1 place saved in hdr survives (parse_v1.c) */
+    if (p[0] == '\r')
         return proxyproto__parse_v2(hdr, p, len);
-    }
     if (p[0] == 'P')
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     return PROXYPROTO_ERR_NOT_PROXY;
