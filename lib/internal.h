@@ -118,6 +118,10 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8
                          size_t len, size_t last_len);
 PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
                          size_t len);
+/* The TLV area buf[off..total) of a complete v2 header of `total` bytes,
+ * not empty, into hdr->tlvs; returns total or an error. */
+PROXYPROTO__PRIVATE int proxyproto__v2_read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
+                                                 size_t total, size_t off);
 
 /* v1 address text (proxyproto(7) section 2). Each parses from p up to the
  * first byte that cannot continue the address (or end) and returns the cursor

@@ -1,6 +1,7 @@
 /* proxyproto_parse(): picks v1 or v2 from the first byte (proxyproto(7)
  * section 1). */
 #include "internal.h"
+#include "parse_v2_fast.h"
 
 /* Shortest complete header: "PROXY UNKNOWN\r\n" (proxyproto(7) section 2). */
 #define SHORTEST_HEADER 15
@@ -17,7 +18,7 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
         return PROXYPROTO_INCOMPLETE;
     }
     if (p[0] == '\r')
-        return proxyproto__parse_v2(hdr, p, len);
+        return proxyproto__parse_v2_fast(hdr, p, len);
     if (p[0] == 'P')
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     return PROXYPROTO_ERR_NOT_PROXY;

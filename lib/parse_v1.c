@@ -85,7 +85,8 @@ static inline size_t whole_word(const uint8_t *buf, size_t len)
     if (len >= 11 && proxyproto__same8(buf, "PROXY TC") && buf[8] == 'P' &&
         (buf[9] == '4' || buf[9] == '6') && buf[10] == ' ')
         return 11;
-    if (len >= 14 && memcmp(buf, "PROXY UNKNOWN", 13) == 0 &&
+    if (len >= 14 && proxyproto__same8(buf, "PROXY UN") &&
+        proxyproto__same8(buf + 5, " UNKNOWN") &&
         (buf[13] == ' ' || buf[13] == '\r'))
         return 13;
     return 0;

@@ -1,22 +1,14 @@
 /* Version 2 (binary) header parser, proxyproto(7) section 3.
  *
- * Two paths with one answer. The careful one judges the fixed 16 bytes as
- * far as they are in, in the order of proxyproto(7) section 1 (the first bad
- * byte decides the error), then the body. The fast one takes the usual header,
- * PROXY over IPv4 or IPv6, with a handful of compares (the 12-byte
- * signature memcmp has a constant length, which compilers turn into two
- * loads) and fixed-size copies, and hands anything else to the careful
- * one. Neither walks an empty TLV area. */
+ * Two paths with one answer. This one judges the fixed 16 bytes as far as
+ * they are in, in the order of proxyproto(7) section 1 (the first bad byte
+ * decides the error), then the body. The fast one (parse_v2_fast.h, inlined
+ * into proxyproto_parse()) takes the usual header, PROXY over IPv4 or IPv6,
+ * with a handful of compares and fixed-size copies, and hands anything else
+ * to this one. Neither walks an empty TLV area. */
 #include "internal.h"
 
 #include <string.h>
-
-/* A hint that keeps a slow path out of the fast one (GCC and Clang). */
-#if defined(__GNUC__)
-#define V2_NOINLINE __attribute__((noinline))
-#else
-#define V2_NOINLINE
-#endif
 
 /* The signature as far as n bytes of it are in. The full compare has a
  * constant length so that it is inlined. */
@@ -101,8 +93,9 @@ static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
 /* The TLV area buf[off..total) of a complete header of `total` bytes,
  * not empty; returns total or an error. Out of line: the paths for
  * headers without TLVs then need no stack frame. */
-V2_NOINLINE static int read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
-                                 size_t total, size_t off)
+PROXYPROTO__PRIVATE int proxyproto__v2_read_tlvs(proxyproto_header *hdr,
+                                                 const uint8_t *buf, size_t total,
+                                                 size_t off)
 {
     int err = proxyproto__v2_check_tlvs(buf, total, off,
                                         hdr->command == PROXYPROTO_CMD_LOCAL);
@@ -134,16 +127,16 @@ static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
     if (block != 0)
         read_addresses(hdr, buf + PROXYPROTO_V2_FIXED_LEN);
     if (total > PROXYPROTO_V2_FIXED_LEN + block)
-        return read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
+        return proxyproto__v2_read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
     hdr->tlvs = buf + total; /* an empty area, valid */
     hdr->tlvs_len = 0;
     return (int)total;
 }
 
 /* Any header, in any state: the fixed bytes judged as far as they are in,
- * then the body once it is complete. Out of line, so that inlining at -O3
- * does not give the fast path its stack frame. */
-V2_NOINLINE static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *buf, size_t len)
+ * then the body once it is complete. */
+PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
+                                             size_t len)
 {
     size_t total;
     int err;
@@ -170,59 +163,4 @@ V2_NOINLINE static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *b
     hdr->header_len = total;
     hdr->need = 0;
     return read_body(hdr, buf, total);
-}
-
-/* Address block sizes of the headers the fast path takes, by byte 13:
- * INET and INET6 with transport UNSPEC, STREAM or DGRAM; 0 for the rest. */
-#define FAST_ROW(block) block, block, block, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-static const uint8_t v2_fast_block[256] = {FAST_ROW(0), FAST_ROW(12), FAST_ROW(36)};
-#undef FAST_ROW
-
-/* The fast path: a PROXY header over IPv4 or IPv6 whose fixed part is
- * in. Anything else (LOCAL, UNIX, UNSPEC, an error, fewer than 16 bytes)
- * goes to v2_parse_careful(), which would give the same result for these
- * headers too. */
-PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf, size_t len)
-{
-    const uint8_t *b = buf + PROXYPROTO_V2_FIXED_LEN;
-    unsigned fam_tr;
-    size_t block, total;
-
-    if (len < PROXYPROTO_V2_FIXED_LEN || !proxyproto__same12(buf, PROXYPROTO__V2_SIG) ||
-        buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
-        return v2_parse_careful(hdr, buf, len);
-    fam_tr = buf[13];
-    block = v2_fast_block[fam_tr];
-    total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
-    if (block == 0 || total < PROXYPROTO_V2_FIXED_LEN + block)
-        return v2_parse_careful(hdr, buf, len);
-    if (len < total) { /* the fixed part is right: only bytes are missing */
-        hdr->need = total - len;
-        return PROXYPROTO_INCOMPLETE;
-    }
-    hdr->version = 2;
-    hdr->command = PROXYPROTO_CMD_PROXY;
-    hdr->family = (uint8_t)(fam_tr >> 4);
-    hdr->transport = (uint8_t)(fam_tr & 0xF);
-    hdr->has_addresses = 1;
-    hdr->header_len = total;
-    hdr->need = 0;
-    hdr->src.path = hdr->dst.path = NULL;
-    hdr->src.path_len = hdr->dst.path_len = 0;
-    if (block == 12) {
-        memcpy(hdr->src.ip.v4, b, 4);
-        memcpy(hdr->dst.ip.v4, b + 4, 4);
-        hdr->src.port = proxyproto__get16(b + 8);
-        hdr->dst.port = proxyproto__get16(b + 10);
-    } else {
-        memcpy(hdr->src.ip.v6, b, 16);
-        memcpy(hdr->dst.ip.v6, b + 16, 16);
-        hdr->src.port = proxyproto__get16(b + 32);
-        hdr->dst.port = proxyproto__get16(b + 34);
-    }
-    if (total > PROXYPROTO_V2_FIXED_LEN + block)
-        return read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
-    hdr->tlvs = b + block;
-    hdr->tlvs_len = 0;
-    return (int)total;
 }

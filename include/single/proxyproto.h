@@ -1279,6 +1279,10 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr, const uint8
                          size_t len, size_t last_len);
 PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
                          size_t len);
+/* The TLV area buf[off..total) of a complete v2 header of `total` bytes,
+ * not empty, into hdr->tlvs; returns total or an error. */
+PROXYPROTO__PRIVATE int proxyproto__v2_read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
+                                                 size_t total, size_t off);
 
 /* v1 address text (proxyproto(7) section 2). Each parses from p up to the
  * first byte that cannot continue the address (or end) and returns the cursor
@@ -2562,7 +2566,8 @@ static inline size_t whole_word(const uint8_t *buf, size_t len)
     if (len >= 11 && proxyproto__same8(buf, "PROXY TC") && buf[8] == 'P' &&
         (buf[9] == '4' || buf[9] == '6') && buf[10] == ' ')
         return 11;
-    if (len >= 14 && memcmp(buf, "PROXY UNKNOWN", 13) == 0 &&
+    if (len >= 14 && proxyproto__same8(buf, "PROXY UN") &&
+        proxyproto__same8(buf + 5, " UNKNOWN") &&
         (buf[13] == ' ' || buf[13] == '\r'))
         return 13;
     return 0;
@@ -2976,22 +2981,14 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v1(proxyproto_header *hdr,
 /* ---- lib/parse_v2.c ---------------------------------------------------- */
 /* Version 2 (binary) header parser, proxyproto(7) section 3.
  *
- * Two paths with one answer. The careful one judges the fixed 16 bytes as
- * far as they are in, in the order of proxyproto(7) section 1 (the first bad
- * byte decides the error), then the body. The fast one takes the usual header,
- * PROXY over IPv4 or IPv6, with a handful of compares (the 12-byte
- * signature memcmp has a constant length, which compilers turn into two
- * loads) and fixed-size copies, and hands anything else to the careful
- * one. Neither walks an empty TLV area. */
+ * Two paths with one answer. This one judges the fixed 16 bytes as far as
+ * they are in, in the order of proxyproto(7) section 1 (the first bad byte
+ * decides the error), then the body. The fast one (parse_v2_fast.h, inlined
+ * into proxyproto_parse()) takes the usual header, PROXY over IPv4 or IPv6,
+ * with a handful of compares and fixed-size copies, and hands anything else
+ * to this one. Neither walks an empty TLV area. */
 
 #include <string.h>
-
-/* A hint that keeps a slow path out of the fast one (GCC and Clang). */
-#if defined(__GNUC__)
-#define V2_NOINLINE __attribute__((noinline))
-#else
-#define V2_NOINLINE
-#endif
 
 /* The signature as far as n bytes of it are in. The full compare has a
  * constant length so that it is inlined. */
@@ -3076,8 +3073,9 @@ static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
 /* The TLV area buf[off..total) of a complete header of `total` bytes,
  * not empty; returns total or an error. Out of line: the paths for
  * headers without TLVs then need no stack frame. */
-V2_NOINLINE static int read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
-                                 size_t total, size_t off)
+PROXYPROTO__PRIVATE int proxyproto__v2_read_tlvs(proxyproto_header *hdr,
+                                                 const uint8_t *buf, size_t total,
+                                                 size_t off)
 {
     int err = proxyproto__v2_check_tlvs(buf, total, off,
                                         hdr->command == PROXYPROTO_CMD_LOCAL);
@@ -3109,16 +3107,16 @@ static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
     if (block != 0)
         read_addresses(hdr, buf + PROXYPROTO_V2_FIXED_LEN);
     if (total > PROXYPROTO_V2_FIXED_LEN + block)
-        return read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
+        return proxyproto__v2_read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
     hdr->tlvs = buf + total; /* an empty area, valid */
     hdr->tlvs_len = 0;
     return (int)total;
 }
 
 /* Any header, in any state: the fixed bytes judged as far as they are in,
- * then the body once it is complete. Out of line, so that inlining at -O3
- * does not give the fast path its stack frame. */
-V2_NOINLINE static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *buf, size_t len)
+ * then the body once it is complete. */
+PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf,
+                                             size_t len)
 {
     size_t total;
     int err;
@@ -3147,17 +3145,32 @@ V2_NOINLINE static int v2_parse_careful(proxyproto_header *hdr, const uint8_t *b
     return read_body(hdr, buf, total);
 }
 
+/* ---- lib/parse.c ------------------------------------------------------- */
+/* proxyproto_parse(): picks v1 or v2 from the first byte (proxyproto(7)
+ * section 1). */
+
+/* ---- lib/parse_v2_fast.h ----------------------------------------------- */
+/* The usual v2 header, PROXY over IPv4 or IPv6 (proxyproto(7) section 3),
+ * read with a handful of compares and fixed-size copies; inlined into
+ * proxyproto_parse() so that such a header costs one call. Anything else
+ * (LOCAL, UNIX, UNSPEC, an error, fewer than 16 bytes) goes to
+ * proxyproto__parse_v2() (parse_v2.c), which gives the same answer for
+ * these headers too. */
+#ifndef PROXYPROTO_PARSE_V2_FAST_H
+#define PROXYPROTO_PARSE_V2_FAST_H
+
+
+#include <string.h>
+
 /* Address block sizes of the headers the fast path takes, by byte 13:
  * INET and INET6 with transport UNSPEC, STREAM or DGRAM; 0 for the rest. */
 #define FAST_ROW(block) block, block, block, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-static const uint8_t v2_fast_block[256] = {FAST_ROW(0), FAST_ROW(12), FAST_ROW(36)};
+static const uint8_t proxyproto__v2_fast_block[256] = {FAST_ROW(0), FAST_ROW(12),
+                                                       FAST_ROW(36)};
 #undef FAST_ROW
 
-/* The fast path: a PROXY header over IPv4 or IPv6 whose fixed part is
- * in. Anything else (LOCAL, UNIX, UNSPEC, an error, fewer than 16 bytes)
- * goes to v2_parse_careful(), which would give the same result for these
- * headers too. */
-PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf, size_t len)
+static inline int proxyproto__parse_v2_fast(proxyproto_header *hdr,
+                                            const uint8_t *buf, size_t len)
 {
     const uint8_t *b = buf + PROXYPROTO_V2_FIXED_LEN;
     unsigned fam_tr;
@@ -3165,12 +3178,12 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8
 
     if (len < PROXYPROTO_V2_FIXED_LEN || !proxyproto__same12(buf, PROXYPROTO__V2_SIG) ||
         buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
-        return v2_parse_careful(hdr, buf, len);
+        return proxyproto__parse_v2(hdr, buf, len);
     fam_tr = buf[13];
-    block = v2_fast_block[fam_tr];
+    block = proxyproto__v2_fast_block[fam_tr];
     total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
     if (block == 0 || total < PROXYPROTO_V2_FIXED_LEN + block)
-        return v2_parse_careful(hdr, buf, len);
+        return proxyproto__parse_v2(hdr, buf, len);
     if (len < total) { /* the fixed part is right: only bytes are missing */
         hdr->need = total - len;
         return PROXYPROTO_INCOMPLETE;
@@ -3196,17 +3209,15 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8
         hdr->dst.port = proxyproto__get16(b + 34);
     }
     if (total > PROXYPROTO_V2_FIXED_LEN + block)
-        return read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
+        return proxyproto__v2_read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
     hdr->tlvs = b + block;
     hdr->tlvs_len = 0;
     return (int)total;
 }
-/* lib/parse_v2.c's macros end with it. */
-#undef V2_NOINLINE
 
-/* ---- lib/parse.c ------------------------------------------------------- */
-/* proxyproto_parse(): picks v1 or v2 from the first byte (proxyproto(7)
- * section 1). */
+#endif /* PROXYPROTO_PARSE_V2_FAST_H */
+
+/* ---- lib/parse.c (continued) ------------------------------------------- */
 
 /* Shortest complete header: "PROXY UNKNOWN\r\n" (proxyproto(7) section 2). */
 #define SHORTEST_HEADER 15
@@ -3223,7 +3234,7 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
         return PROXYPROTO_INCOMPLETE;
     }
     if (p[0] == '\r')
-        return proxyproto__parse_v2(hdr, p, len);
+        return proxyproto__parse_v2_fast(hdr, p, len);
     if (p[0] == 'P')
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     return PROXYPROTO_ERR_NOT_PROXY;
