@@ -603,7 +603,13 @@ PROXYPROTO_API int proxyproto_header_from_sockaddrs(proxyproto_header *hdr,
  *   PROXYPROTO_ERR_BUFFER_TOO_SMALL  cap is too small (nothing is written;
  *                                    proxyproto_write_size() tells the size).
  *   PROXYPROTO_ERR_V1_CANNOT_ENCODE, PROXYPROTO_ERR_HEADER_TOO_LONG,
- *   PROXYPROTO_ERR_INVALID_ARGUMENT.
+ *   PROXYPROTO_ERR_CRC32C_TWICE      hdr->tlvs holds two CRC32C TLVs.
+ *   PROXYPROTO_ERR_INVALID_ARGUMENT  hdr is NULL, buf is NULL with cap > 0,
+ *                                    the version is neither 1 nor 2; v2: a
+ *                                    command, family or transport above 15,
+ *                                    tlvs NULL with tlvs_len > 0, or an INET,
+ *                                    INET6 or UNIX family without addresses
+ *                                    on a PROXY command or with TLVs.
  * Never writes past buf + cap, and writes nothing on error.
  */
 PROXYPROTO_API int proxyproto_write(void *buf, size_t cap,
@@ -670,7 +676,8 @@ PROXYPROTO_API int proxyproto_builder_add_ssl_sub(proxyproto_builder *b,
                                                   const void *value, size_t len);
 
 /* Vendor TLVs (proxyproto(7) section 4): AWS 0xEA sub-type 0x01 + id; Azure
- * 0xEE sub-type 0x01 + LINKID little-endian; GCP 0xE0 id big-endian. */
+ * 0xEE sub-type 0x01 + LINKID little-endian; GCP 0xE0 id big-endian. An AWS
+ * id that is empty or not printable ASCII is PROXYPROTO_ERR_INVALID_ARGUMENT. */
 PROXYPROTO_API int proxyproto_builder_add_aws_vpce_id(proxyproto_builder *b,
                                                       const char *id,
                                                       size_t id_len);
@@ -855,7 +862,10 @@ PROXYPROTO_API int proxyproto_reader_feed(proxyproto_reader *r, const void *buf,
  * section 3): the header's when hdr is not NULL and
  * proxyproto_use_header_addresses(), else getpeername() / getsockname()
  * (LOCAL, v1 UNKNOWN, UNSPEC, or no header at all: hdr NULL). client and
- * server may be NULL. Returns 0 or PROXYPROTO_ERR_SYSTEM.
+ * server may be NULL. Returns 0, PROXYPROTO_ERR_SYSTEM (getpeername() or
+ * getsockname() failed), or, for a header made by hand that
+ * proxyproto_sockaddr() cannot convert, its error
+ * (PROXYPROTO_ERR_NO_ADDRESS, PROXYPROTO_ERR_UNIX_PATH_TOO_LONG).
  */
 PROXYPROTO_API int proxyproto_resolve(int fd, const proxyproto_header *hdr,
                                       struct sockaddr_storage *client,
@@ -1046,7 +1056,8 @@ PROXYPROTO_API int proxyproto_accept(int lfd, const proxyproto_policy *policy,
 
 /*
  * Milliseconds until c's deadline, rounded up (0: it has passed), for the
- * loop's one timer; -1 when no deadline applies any more (done or failed).
+ * loop's one timer; -1 when no deadline applies any more (done or failed)
+ * or c is NULL.
  */
 PROXYPROTO_API int proxyproto_conn_ms_left(const proxyproto_conn *c);
 
@@ -1073,8 +1084,9 @@ PROXYPROTO_API const proxyproto_header *proxyproto_conn_header(const proxyproto_
 
 /* PROXYPROTO_POLICY_HEADER_OPTIONAL with proxyproto_conn_feed() only:
  * payload bytes fed before the stream was found to carry no header (at most
- * 11: a part of a signature). Sets *len (0 almost always) and returns a
- * pointer into c. */
+ * 11: a part of a signature). Sets *len (0 almost always; len may be NULL)
+ * and returns a pointer to them, into c or into the buffer of
+ * proxyproto_conn_use_buffer(); NULL when none are held. */
 PROXYPROTO_API const void *proxyproto_conn_held(const proxyproto_conn *c,
                                                 size_t *len);
 
