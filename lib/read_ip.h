@@ -145,6 +145,16 @@ IP_INLINE size_t ip_after_group(int groups, int gap_at)
     return gap_at >= 0 || groups == 8 ? 0 : 2;
 }
 
+/* Group i of an IPv6 address, big-endian, as one 16-bit store. */
+IP_INLINE void ip_put_group(uint8_t out[16], int i, unsigned v)
+{
+    uint8_t be[2];
+
+    be[0] = (uint8_t)(v >> 8);
+    be[1] = (uint8_t)v;
+    memcpy(out + 2 * i, be, 2);
+}
+
 /* Moves the groups after "::" to the end of the 16 bytes; out was zeroed,
  * so the slots they leave and the rest of the gap are zero. */
 IP_INLINE void ip_expand_gap(uint8_t out[16], int groups, int gap_at)
@@ -222,14 +232,12 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
         }
         p += n;
         if (!IP_IN(0)) {
-            out[2 * groups] = (uint8_t)(v >> 8);
-            out[2 * groups + 1] = (uint8_t)v;
+            ip_put_group(out, groups, v);
             *need = ip_after_group(++groups, gap_at);
             goto may_end;
         }
         if (*p == ':') {
-            out[2 * groups] = (uint8_t)(v >> 8);
-            out[2 * groups + 1] = (uint8_t)v;
+            ip_put_group(out, groups, v);
             if (++groups == room)
                 goto bad; /* no room for another group */
             if (!IP_IN(1)) {
@@ -277,8 +285,7 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
             groups += 2;
             goto whole;
         }
-        out[2 * groups] = (uint8_t)(v >> 8);
-        out[2 * groups + 1] = (uint8_t)v;
+        ip_put_group(out, groups, v);
         groups++;
         goto whole; /* the byte after the group ends the text */
     }
