@@ -2944,13 +2944,14 @@ static const uint8_t v2_fast_block[256] = {FAST_ROW(0), FAST_ROW(12), FAST_ROW(3
  * headers too. */
 PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8_t *buf, size_t len)
 {
-    const uint8_t *b = buf + PROXYPROTO_V2_FIXED_LEN;
+    const uint8_t *b;
     unsigned fam_tr;
     size_t block, total;
 
     if (len < PROXYPROTO_V2_FIXED_LEN || !v2_signature_ok(buf, len) ||
         buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
         return v2_parse_careful(hdr, buf, len);
+    b = buf + PROXYPROTO_V2_FIXED_LEN; /* only now: buf may hold fewer bytes */
     fam_tr = buf[13];
     block = v2_fast_block[fam_tr];
     total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
