@@ -2881,8 +2881,12 @@ V2_NOINLINE static int read_tlvs(proxyproto_header *hdr, const uint8_t *buf,
  * returns total or an error. */
 static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
 {
-    size_t block = proxyproto__v2_block_len(hdr->family);
+    size_t block;
 
+    /* Frama-C (make prove): one state per family, so that the block size
+     * and the addresses read stay tied to it. */
+    /*@ split hdr->family; */
+    block = proxyproto__v2_block_len(hdr->family);
     /* LOCAL with an unknown family, or a len short of the block: the whole
      * len is skipped and there are no TLVs (proxyproto(7) section 3). */
     if (total - PROXYPROTO_V2_FIXED_LEN < block ||
@@ -2955,6 +2959,7 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8
     b = buf + PROXYPROTO_V2_FIXED_LEN; /* only now: buf may hold fewer bytes */
     fam_tr = buf[13];
     block = v2_fast_block[fam_tr];
+    /*@ split block; */ /* Frama-C: the addresses read stay tied to it */
     total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
     if (block == 0 || total < PROXYPROTO_V2_FIXED_LEN + block)
         return v2_parse_careful(hdr, buf, len);
