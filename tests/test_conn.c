@@ -934,8 +934,9 @@ START_TEST(init_after_reset)
     memset(&mine, 0, sizeof mine);
     ck_assert_int_eq(getsockname(w, (struct sockaddr *)&mine, &len), 0);
     /* qemu-user (make cross-check) does not pass SO_PEERNAME (28 on Linux)
-     * through: there the peer is unknowable, and init says so. */
-    len = sizeof none;
+     * through: there the peer is unknowable, and init says so. Linux wants
+     * a length no longer than the address's own. */
+    len = sizeof(struct sockaddr_in);
     if (getsockopt(fd, SOL_SOCKET, 28, &none, &len) != 0) {
         pp_send_all(w, local, sizeof local);
         ck_assert_int_eq(setsockopt(w, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
