@@ -124,7 +124,7 @@ CHECKS := test-unit test-cli test-promises test-readme test-example-lines
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
-    tests/dist/dist.mk tools/preload/preload.mk tests/cross/cross.mk
+    tests/dist/dist.mk tools/preload/preload.mk tests/cross/cross.mk tests/prove/prove.mk
 
 check: all $(CHECKS)
 
