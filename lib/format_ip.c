@@ -103,7 +103,7 @@ static int is_v4_mapped(const uint8_t *ip)
 static void zero_run(unsigned zeros, int *start, int *len)
 {
     unsigned m = zeros, last = 0;
-    int n = 0;
+    int n = 0, i;
 
     while (m != 0) {
         last = m;
@@ -115,10 +115,12 @@ static void zero_run(unsigned zeros, int *start, int *len)
     if (n < 2) /* a single zero group is never compressed (4.2.2) */
         return;
     *len = n;
-    /* last is not 0 and a run of two starts at group 6 at the latest: the
-     * bound never stops the loop, but states that it ends (for Frama-C). */
-    for (*start = 0; *start < 6 && !(last >> *start & 1); ++*start)
+    /* A run of two starts at group 6 at the latest, so bit 6 changes
+     * nothing; it shows that the loop ends (for Frama-C), and compilers
+     * still make the loop one count-trailing-zeros instruction. */
+    for (i = 0; !((last | 0x40u) >> i & 1); i++)
         continue;
+    *start = i;
 }
 
 /* Groups [from, to) of ip, joined by ':'. */
