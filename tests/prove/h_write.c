@@ -1,5 +1,5 @@
-/* PROVE-ENTRY: proxyproto_write, proxyproto_write_size (v1 and v2)
- * PROVE-BOUND: any header (every field unknown); tlvs_len 0..256 (each) with cap 1024, then cap 0..512 (each) with tlvs_len 0..256 unknown
+/* PROVE-ENTRY: proxyproto_write, proxyproto_write_size (v2)
+ * PROVE-BOUND: any v2 header (every other field unknown); tlvs_len 0..256 (each) with cap 1024, then cap 0..512 (each) with tlvs_len 0..256 unknown
  * PROVE-SOURCES: lib/write.c lib/write_v1.c lib/write_v2.c lib/format_ip.c lib/crc32c.c
  */
 #include "prove.h"
@@ -22,6 +22,7 @@ int main(void)
         prove_any_bytes(tlvs, sizeof tlvs);
         prove_any_header(&hdr, path[0], path[1],
                          Frama_C_interval(0, 1) ? PROVE_TAIL(tlvs, n) : NULL, n);
+        hdr.version = 2;
         (void)proxyproto_write_size(&hdr);
         (void)proxyproto_write(out, sizeof out, &hdr);
     }
@@ -31,6 +32,7 @@ int main(void)
         prove_any_bytes(tlvs, sizeof tlvs);
         prove_any_header(&hdr, path[0], path[1], Frama_C_interval(0, 1) ? tlvs : NULL,
                          Frama_C_size_t_interval(0, MAXLEN));
+        hdr.version = 2;
         (void)proxyproto_write(PROVE_TAIL(out, cap), cap, &hdr);
     }
     (void)proxyproto_write(NULL, 0, &hdr);

@@ -24,7 +24,7 @@ fi
 # reads the portable CRC-32C (the intrinsics have no C semantics).
 common="-machdep x86_64 -warn-invalid-pointer -eva -eva-no-show-progress
     -eva-auto-loop-unroll 64 -eva-slevel 200 -eva-domains octagon,bitwise
-    -eva-split-return full -eva-split-limit 1000
+    -eva-split-limit 1000
     -eva-warn-undefined-pointer-comparison pointer"
 cpp="-Iinclude -Ilib -Itests/prove -DPROXYPROTO_CRC32C_PORTABLE -include tests/prove/fc_libc.h"
 
