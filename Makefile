@@ -25,6 +25,7 @@ CMAKEDIR ?= $(LIBDIR)/cmake/proxyproto
 DESTDIR ?=
 
 CC ?= cc
+NM ?= nm
 CFLAGS ?= -O2 -g
 WARNINGS := -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
 ifdef SANITIZE
@@ -126,19 +127,24 @@ CHECKS := test-unit test-cli test-promises test-example-lines
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
-    tests/dist/dist.mk tools/preload/preload.mk
+    tests/dist/dist.mk tools/preload/preload.mk tests/cross/cross.mk tests/prove/prove.mk
 
 check: all $(CHECKS)
 
+# RUN runs a built program: empty here, an emulator in make cross-check
+# (tests/cross/cross.mk), which also gives the CLI tests a wrapper (CLI_BIN).
+RUN ?=
+CLI_BIN ?= $(B)/bin/proxyproto
+
 test-unit: $(B)/tests/check_proxyproto
-	CAPTURES=$(CAPTURES) $(B)/tests/check_proxyproto
+	CAPTURES=$(CAPTURES) $(RUN) $(B)/tests/check_proxyproto
 
 test-cli: cli
-	CAPTURES=$(CAPTURES) sh tests/cli.sh $(B)/bin/proxyproto
+	CAPTURES=$(CAPTURES) sh tests/cli.sh $(CLI_BIN)
 
 # The library allocates nothing and exports only proxyproto_ names.
 test-promises: lib
-	sh tests/promises.sh $(STATIC_LIB) $(SHARED_LIB)
+	NM="$(NM)" sh tests/promises.sh $(STATIC_LIB) $(SHARED_LIB)
 
 # Each example server's lines for the PROXY protocol, as the README says.
 test-example-lines:

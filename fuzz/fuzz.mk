@@ -94,5 +94,5 @@ test-fuzz-replay: $(REPLAY_BINS)
 	@set -e; for t in $(FUZZ_NAMES); do \
 	    extra=; \
 	    case $$t in parse|chunked|reader) extra=$(CAPTURES);; esac; \
-	    $(B)/fuzz-replay/replay_$$t fuzz/corpus/$$t $$extra; \
+	    $(RUN) $(B)/fuzz-replay/replay_$$t fuzz/corpus/$$t $$extra; \
 	done

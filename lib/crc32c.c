@@ -7,8 +7,8 @@
  * AArch64). proxyproto_crc32c() asks the CPU on every call which one to use:
  * the question costs a load (a libc call on AArch64 Linux), and asking every
  * time keeps lib/ free of mutable globals. Where no hardware path is
- * compiled in (another CPU or compiler), the hardware entry point is the
- * portable one.
+ * compiled in (another CPU or compiler, or PROXYPROTO_CRC32C_PORTABLE
+ * defined), the hardware entry point is the portable one.
  *
  * Internally the functions pass the raw CRC register around (no init or
  * final xor); only the entry points apply the inversion, which is what makes
@@ -21,8 +21,12 @@
 /* Hardware paths need the GCC/Clang target attribute, so that this file
  * builds with the project flags alone (no -msse4.2), and
  * __builtin_cpu_supports(), which needs libgcc or compiler-rt (not there
- * under MSVC, hence clang-cl is left out). */
-#if defined(__x86_64__) && !defined(_MSC_VER) && \
+ * under MSVC, hence clang-cl is left out). -DPROXYPROTO_CRC32C_PORTABLE
+ * leaves every hardware path out (CI runs the tests so on AArch64 too, and
+ * the Frama-C proof reads the portable code). */
+#if defined(PROXYPROTO_CRC32C_PORTABLE)
+/* no hardware path: the last branch below */
+#elif defined(__x86_64__) && !defined(_MSC_VER) && \
     (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))
 #define PROXYPROTO__CRC32C_X86 1
 #include <nmmintrin.h> /* SSE4.2 crc32 */

@@ -40,6 +40,7 @@ static char *addr_put_unix(char *p, const uint8_t *path, size_t n)
         *p++ = '@';
         i = 1;
     }
+    /*@ loop unroll 108; */ /* Frama-C: n <= 108; the text stays in bounds */
     for (; i < n; i++) {
         uint8_t b = path[i];
 

@@ -112,8 +112,12 @@ PROXYPROTO__PRIVATE int proxyproto__v2_read_tlvs(proxyproto_header *hdr,
  * returns total or an error. */
 static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
 {
-    size_t block = proxyproto__v2_block_len(hdr->family);
+    size_t block;
 
+    /* Frama-C (make prove): one state per family, so that the block size
+     * and the addresses read stay tied to it. */
+    /*@ split hdr->family; */
+    block = proxyproto__v2_block_len(hdr->family);
     /* LOCAL with an unknown family, or a len short of the block: the whole
      * len is skipped and there are no TLVs (proxyproto(7) section 3). */
     if (total - PROXYPROTO_V2_FIXED_LEN < block ||

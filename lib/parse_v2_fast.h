@@ -21,15 +21,17 @@ static const uint8_t proxyproto__v2_fast_block[256] = {FAST_ROW(0), FAST_ROW(12)
 static inline int proxyproto__parse_v2_fast(proxyproto_header *hdr,
                                             const uint8_t *buf, size_t len)
 {
-    const uint8_t *b = buf + PROXYPROTO_V2_FIXED_LEN;
+    const uint8_t *b;
     unsigned fam_tr;
     size_t block, total;
 
     if (len < PROXYPROTO_V2_FIXED_LEN || !proxyproto__same12(buf, PROXYPROTO__V2_SIG) ||
         buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
         return proxyproto__parse_v2(hdr, buf, len);
+    b = buf + PROXYPROTO_V2_FIXED_LEN; /* only now: buf may hold fewer bytes */
     fam_tr = buf[13];
     block = proxyproto__v2_fast_block[fam_tr];
+    /*@ split block; */ /* Frama-C: the addresses read stay tied to it */
     total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
     if (block == 0 || total < PROXYPROTO_V2_FIXED_LEN + block)
         return proxyproto__parse_v2(hdr, buf, len);

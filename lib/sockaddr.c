@@ -26,7 +26,8 @@ static int to_unix(const proxyproto_addr *a, struct sockaddr_un *sun)
     if (n > sizeof sun->sun_path)
         return PROXYPROTO_ERR_UNIX_PATH_TOO_LONG;
     sun->sun_family = AF_UNIX;
-    memcpy(sun->sun_path, a->path, n);
+    if (a->path != NULL) /* a hand-made header: 108 zero bytes, as written */
+        memcpy(sun->sun_path, a->path, n);
     return (int)(offsetof(struct sockaddr_un, sun_path) + n);
 }
 

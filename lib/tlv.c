@@ -12,21 +12,28 @@ PROXYPROTO_API void proxyproto_tlv_iter_init(proxyproto_tlv_iter *it,
 PROXYPROTO_API int proxyproto_tlv_next(proxyproto_tlv_iter *it,
                                        proxyproto_tlv *tlv)
 {
-    const uint8_t *p = it->next_;
+    const uint8_t *end = it->end_, *p;
     size_t left, len;
 
-    if (p == NULL || p >= it->end_)
+    if (it->next_ == NULL || it->next_ >= end)
         return 0;
-    left = (size_t)(it->end_ - p);
-    len = left >= 3 ? proxyproto__get16(p + 1) : 0;
-    if (left < 3 || len > left - 3) {
-        it->next_ = it->end_; /* stay at the end on later calls */
+    /* Positions are taken back from the end, p = end - left: the same
+     * bytes, in a form whose bounds Frama-C Eva proves (make prove). */
+    left = (size_t)(end - it->next_);
+    if (left < 3) {
+        it->next_ = end; /* stay at the end on later calls */
+        return 0;
+    }
+    p = end - left;
+    len = proxyproto__get16(p + 1);
+    if (len > left - 3) {
+        it->next_ = end;
         return 0;
     }
     tlv->type = p[0];
     tlv->len = (uint16_t)len;
     tlv->value = p + 3;
-    it->next_ = p + 3 + len;
+    it->next_ = end - (left - 3 - len);
     return 1;
 }
 

@@ -8,10 +8,11 @@
 /* The SSL TLV's sub-TLVs must tile the rest of its value exactly. */
 PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
 {
-    const uint8_t *p = v + SSL_FIXED_LEN, *end = v + len;
+    const uint8_t *p, *end = v + len;
 
     if (len < SSL_FIXED_LEN)
         return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
+    p = v + SSL_FIXED_LEN; /* only now: v + 5 may lie past the value */
     while (p != end) { /* p never passes end: each step is checked */
         size_t rest = (size_t)(end - p), sub;
 

@@ -193,6 +193,21 @@ START_TEST(header_helper)
 }
 END_TEST
 
+/* PP_EXPECT_CRC32C_HW=1 (or 0) in the environment: the run must (or must
+ * not) take the hardware path, so that a CI run meant to test it cannot
+ * pass on the portable code alone (make cross-check sets it). */
+START_TEST(hw_path_as_expected)
+{
+    const char *want = getenv("PP_EXPECT_CRC32C_HW");
+
+    if (want == NULL || *want == '\0')
+        return;
+    ck_assert_msg(proxyproto__crc32c_hw_available() == (want[0] == '1'),
+                  "PP_EXPECT_CRC32C_HW=%s but the hardware path is %s", want,
+                  proxyproto__crc32c_hw_available() ? "on" : "off");
+}
+END_TEST
+
 Suite *suite_crc32c(void)
 {
     Suite *s = suite_create("crc32c");
@@ -205,6 +220,7 @@ Suite *suite_crc32c(void)
     tcase_add_test(tc, hw_equals_sw);
     tcase_add_test(tc, hw_equals_sw_long);
     tcase_add_test(tc, header_helper);
+    tcase_add_test(tc, hw_path_as_expected);
     suite_add_tcase(s, tc);
     return s;
 }

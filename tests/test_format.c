@@ -224,12 +224,17 @@ static struct sockaddr_storage sa_in6(const char *ip, unsigned port)
 static struct sockaddr_storage sa_un(const void *path, size_t n)
 {
     struct sockaddr_storage ss;
-    struct sockaddr_un *a = (struct sockaddr_un *)&ss;
+    struct sockaddr_un a;
 
-    ck_assert_uint_le(n, sizeof a->sun_path);
+    /* Built apart and copied in: stores through a sockaddr_un pointer into
+     * a sockaddr_storage break strict aliasing, and gcc -m32 -O2 dropped
+     * them (make cross-check, i386). */
+    ck_assert_uint_le(n, sizeof a.sun_path);
     memset(&ss, 0, sizeof ss);
-    a->sun_family = AF_UNIX;
-    memcpy(a->sun_path, path, n);
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    memcpy(a.sun_path, path, n);
+    memcpy(&ss, &a, sizeof a);
     return ss;
 }
 

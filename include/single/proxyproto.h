@@ -1163,8 +1163,8 @@ PROXYPROTO_API const char *proxyproto_version(void)
  * AArch64). proxyproto_crc32c() asks the CPU on every call which one to use:
  * the question costs a load (a libc call on AArch64 Linux), and asking every
  * time keeps lib/ free of mutable globals. Where no hardware path is
- * compiled in (another CPU or compiler), the hardware entry point is the
- * portable one.
+ * compiled in (another CPU or compiler, or PROXYPROTO_CRC32C_PORTABLE
+ * defined), the hardware entry point is the portable one.
  *
  * Internally the functions pass the raw CRC register around (no init or
  * final xor); only the entry points apply the inversion, which is what makes
@@ -1326,8 +1326,12 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *hdr, size_t hdr
 /* Hardware paths need the GCC/Clang target attribute, so that this file
  * builds with the project flags alone (no -msse4.2), and
  * __builtin_cpu_supports(), which needs libgcc or compiler-rt (not there
- * under MSVC, hence clang-cl is left out). */
-#if defined(__x86_64__) && !defined(_MSC_VER) && \
+ * under MSVC, hence clang-cl is left out). -DPROXYPROTO_CRC32C_PORTABLE
+ * leaves every hardware path out (CI runs the tests so on AArch64 too, and
+ * the Frama-C proof reads the portable code). */
+#if defined(PROXYPROTO_CRC32C_PORTABLE)
+/* no hardware path: the last branch below */
+#elif defined(__x86_64__) && !defined(_MSC_VER) && \
     (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))
 #define PROXYPROTO__CRC32C_X86 1
 #include <nmmintrin.h> /* SSE4.2 crc32 */
@@ -2427,10 +2431,11 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p,
 /* The SSL TLV's sub-TLVs must tile the rest of its value exactly. */
 PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
 {
-    const uint8_t *p = v + SSL_FIXED_LEN, *end = v + len;
+    const uint8_t *p, *end = v + len;
 
     if (len < SSL_FIXED_LEN)
         return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
+    p = v + SSL_FIXED_LEN; /* only now: v + 5 may lie past the value */
     while (p != end) { /* p never passes end: each step is checked */
         size_t rest = (size_t)(end - p), sub;
 
@@ -3111,8 +3116,12 @@ PROXYPROTO__PRIVATE int proxyproto__v2_read_tlvs(proxyproto_header *hdr,
  * returns total or an error. */
 static int read_body(proxyproto_header *hdr, const uint8_t *buf, size_t total)
 {
-    size_t block = proxyproto__v2_block_len(hdr->family);
+    size_t block;
 
+    /* Frama-C (make prove): one state per family, so that the block size
+     * and the addresses read stay tied to it. */
+    /*@ split hdr->family; */
+    block = proxyproto__v2_block_len(hdr->family);
     /* LOCAL with an unknown family, or a len short of the block: the whole
      * len is skipped and there are no TLVs (proxyproto(7) section 3). */
     if (total - PROXYPROTO_V2_FIXED_LEN < block ||
@@ -3191,15 +3200,17 @@ static const uint8_t proxyproto__v2_fast_block[256] = {FAST_ROW(0), FAST_ROW(12)
 static inline int proxyproto__parse_v2_fast(proxyproto_header *hdr,
                                             const uint8_t *buf, size_t len)
 {
-    const uint8_t *b = buf + PROXYPROTO_V2_FIXED_LEN;
+    const uint8_t *b;
     unsigned fam_tr;
     size_t block, total;
 
     if (len < PROXYPROTO_V2_FIXED_LEN || !proxyproto__same12(buf, PROXYPROTO__V2_SIG) ||
         buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
         return proxyproto__parse_v2(hdr, buf, len);
+    b = buf + PROXYPROTO_V2_FIXED_LEN; /* only now: buf may hold fewer bytes */
     fam_tr = buf[13];
     block = proxyproto__v2_fast_block[fam_tr];
+    /*@ split block; */ /* Frama-C: the addresses read stay tied to it */
     total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
     if (block == 0 || total < PROXYPROTO_V2_FIXED_LEN + block)
         return proxyproto__parse_v2(hdr, buf, len);
@@ -3289,21 +3300,28 @@ PROXYPROTO_API void proxyproto_tlv_iter_init(proxyproto_tlv_iter *it,
 PROXYPROTO_API int proxyproto_tlv_next(proxyproto_tlv_iter *it,
                                        proxyproto_tlv *tlv)
 {
-    const uint8_t *p = it->next_;
+    const uint8_t *end = it->end_, *p;
     size_t left, len;
 
-    if (p == NULL || p >= it->end_)
+    if (it->next_ == NULL || it->next_ >= end)
         return 0;
-    left = (size_t)(it->end_ - p);
-    len = left >= 3 ? proxyproto__get16(p + 1) : 0;
-    if (left < 3 || len > left - 3) {
-        it->next_ = it->end_; /* stay at the end on later calls */
+    /* Positions are taken back from the end, p = end - left: the same
+     * bytes, in a form whose bounds Frama-C Eva proves (make prove). */
+    left = (size_t)(end - it->next_);
+    if (left < 3) {
+        it->next_ = end; /* stay at the end on later calls */
+        return 0;
+    }
+    p = end - left;
+    len = proxyproto__get16(p + 1);
+    if (len > left - 3) {
+        it->next_ = end;
         return 0;
     }
     tlv->type = p[0];
     tlv->len = (uint16_t)len;
     tlv->value = p + 3;
-    it->next_ = p + 3 + len;
+    it->next_ = end - (left - 3 - len);
     return 1;
 }
 
@@ -3496,7 +3514,8 @@ static int to_unix(const proxyproto_addr *a, struct sockaddr_un *sun)
     if (n > sizeof sun->sun_path)
         return PROXYPROTO_ERR_UNIX_PATH_TOO_LONG;
     sun->sun_family = AF_UNIX;
-    memcpy(sun->sun_path, a->path, n);
+    if (a->path != NULL) /* a hand-made header: 108 zero bytes, as written */
+        memcpy(sun->sun_path, a->path, n);
     return (int)(offsetof(struct sockaddr_un, sun_path) + n);
 }
 
@@ -3699,7 +3718,7 @@ static int is_v4_mapped(const uint8_t *ip)
 static void zero_run(unsigned zeros, int *start, int *len)
 {
     unsigned m = zeros, last = 0;
-    int n = 0;
+    int n = 0, i;
 
     while (m != 0) {
         last = m;
@@ -3711,8 +3730,12 @@ static void zero_run(unsigned zeros, int *start, int *len)
     if (n < 2) /* a single zero group is never compressed (4.2.2) */
         return;
     *len = n;
-    for (*start = 0; !(last >> *start & 1); ++*start)
+    /* A run of two starts at group 6 at the latest, so bit 6 changes
+     * nothing; it shows that the loop ends (for Frama-C), and compilers
+     * still make the loop one count-trailing-zeros instruction. */
+    for (i = 0; !((last | 0x40u) >> i & 1); i++)
         continue;
+    *start = i;
 }
 
 /* Groups [from, to) of ip, joined by ':'. */
@@ -3740,6 +3763,10 @@ static char *put_v6(char *p, const uint8_t *ip)
     for (i = 0; i < 8; i++)
         zeros |= (unsigned)((ip[2 * i] | ip[2 * i + 1]) == 0) << i;
     zero_run(zeros, &start, &len);
+    /* Frama-C (make prove): one state per run, so that the text's length
+     * stays tied to where the run is. */
+    /*@ split start; */
+    /*@ split len; */
     if (start < 0) /* no run to compress */
         return put_groups(p, ip, 0, 8);
     /* The groups before the run, "::", the groups after it: no ':' next
@@ -3839,6 +3866,7 @@ static char *addr_put_unix(char *p, const uint8_t *path, size_t n)
         *p++ = '@';
         i = 1;
     }
+    /*@ loop unroll 108; */ /* Frama-C: n <= 108; the text stays in bounds */
     for (; i < n; i++) {
         uint8_t b = path[i];
 

@@ -1,0 +1,48 @@
+/* PROVE-ENTRY: proxyproto_builder_init, _add, _add_ssl, _add_ssl_sub, _add_aws_vpce_id, _add_azure_linkid, _add_gcp_psc_id, _add_padding, _add_crc32c, _size, _finish
+ * PROVE-BOUND: any header (tlvs_len 0..256), up to 40 add calls of any kind in any order with any type, value bytes, length 0..65536 and align, then finish with cap 0..70000
+ * PROVE-SOURCES: lib/builder.c lib/write_v2.c lib/crc32c.c
+ */
+#include "prove.h"
+
+#define MAXLEN 256
+#define VALUE_MAX 65536
+
+static uint8_t tlvs[MAXLEN];
+static uint8_t value[VALUE_MAX];
+static uint8_t out[70000];
+static uint8_t path[2][PROXYPROTO_UNIX_PATH_MAX];
+
+int main(void)
+{
+    proxyproto_header hdr;
+    proxyproto_builder b;
+    size_t cap;
+    int calls = Frama_C_interval(0, 40);
+
+    prove_any_bytes(path, sizeof path);
+    prove_any_bytes(tlvs, sizeof tlvs);
+    prove_any_bytes(value, sizeof value);
+    prove_any_header(&hdr, path[0], path[1], Frama_C_interval(0, 1) ? tlvs : NULL,
+                     Frama_C_size_t_interval(0, MAXLEN));
+    proxyproto_builder_init(&b, &hdr);
+    for (int i = 0; i < calls; i++) {
+        uint8_t type = (uint8_t)Frama_C_interval(0, 255);
+        size_t len = Frama_C_size_t_interval(0, VALUE_MAX);
+
+        switch (Frama_C_interval(0, 7)) {
+        case 0: (void)proxyproto_builder_add(&b, type, value, len); break;
+        case 1: (void)proxyproto_builder_add_ssl(&b, type, (uint32_t)Frama_C_unsigned_int_interval(0, UINT_MAX)); break;
+        case 2: (void)proxyproto_builder_add_ssl_sub(&b, type, value, len); break;
+        case 3: (void)proxyproto_builder_add_aws_vpce_id(&b, (const char *)value, len); break;
+        case 4: (void)proxyproto_builder_add_azure_linkid(&b, (uint32_t)Frama_C_unsigned_int_interval(0, UINT_MAX)); break;
+        case 5: (void)proxyproto_builder_add_gcp_psc_id(&b, (uint64_t)Frama_C_unsigned_int_interval(0, UINT_MAX) << 32 | Frama_C_unsigned_int_interval(0, UINT_MAX)); break;
+        case 6: (void)proxyproto_builder_add_padding(&b, Frama_C_unsigned_int_interval(0, UINT_MAX)); break;
+        default: (void)proxyproto_builder_add_crc32c(&b); break;
+        }
+    }
+    (void)proxyproto_builder_size(&b);
+    cap = Frama_C_size_t_interval(0, sizeof out);
+    (void)proxyproto_builder_finish(&b, PROVE_TAIL(out, cap), cap);
+    (void)proxyproto_builder_finish(&b, NULL, 0);
+    return 0;
+}

@@ -1,0 +1,20 @@
+# Frama-C Eva proofs (included by the top Makefile; issue 12).
+#
+#   make prove                     every harness tests/prove/h_*.c; fails on
+#                                  any alarm
+#   make prove PROVE_HARNESSES="tests/prove/h_tlv.c"   some of them
+#   make prove-proven              the harnesses at zero alarms (.ci/run
+#                                  runs these, so they stay at zero)
+#
+# One line per harness: entry points, input bound, alarms, seconds. Logs in
+# $(B)/prove/. See tests/prove/README.md.
+PROVE_HARNESSES ?=
+PROVE_PROVEN := tests/prove/h_format_ip.c tests/prove/h_format_addr.c \
+    tests/prove/h_sockaddr.c tests/prove/h_tlv.c
+
+.PHONY: prove prove-proven
+prove:
+	PROVE_OUT=$(B)/prove sh tests/prove/prove.sh $(PROVE_HARNESSES)
+
+prove-proven:
+	PROVE_OUT=$(B)/prove sh tests/prove/prove.sh $(PROVE_PROVEN)
