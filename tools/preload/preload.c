@@ -1274,15 +1274,89 @@ static void forget_locked(int fd, unsigned f)
     flags_clear(fd, f);
 }
 
+/* close(), dup2() and dup3() may run in a signal handler that interrupted
+ * this very thread while it holds mu (a server's SIGTERM handler closing
+ * its listener while the loop is in accept), so they never wait for mu:
+ * what they cannot do at once is queued here, lock-free, and done by
+ * whoever holds mu next, before anything else (so that a descriptor number
+ * reused after the close is never confused with the closed one). */
+#define PP_DEFERRED 256
+static struct {
+    int state;  /* 0 free, 1 being written, 2 queued */
+    int fd;
+    unsigned f;
+} deferred[PP_DEFERRED];
+static int n_deferred;
+
+static void drain_locked(void)
+{
+    int i;
+
+    if (__atomic_load_n(&n_deferred, __ATOMIC_SEQ_CST) == 0)
+        return;
+    for (i = 0; i < PP_DEFERRED; i++)
+        if (__atomic_load_n(&deferred[i].state, __ATOMIC_ACQUIRE) == 2) {
+            int fd = deferred[i].fd;
+            unsigned f = deferred[i].f;
+            __atomic_store_n(&deferred[i].state, 0, __ATOMIC_RELEASE);
+            __atomic_fetch_sub(&n_deferred, 1, __ATOMIC_SEQ_CST);
+            forget_locked(fd, f);
+        }
+}
+
+static void lock_mu(void)
+{
+    pthread_mutex_lock(&mu);
+    drain_locked();
+}
+
+static void unlock_mu(void)
+{
+    do {
+        drain_locked();
+        pthread_mutex_unlock(&mu);
+        /* Queued after our last look: take mu again if nobody has it. */
+    } while (__atomic_load_n(&n_deferred, __ATOMIC_SEQ_CST) != 0 &&
+             pthread_mutex_trylock(&mu) == 0);
+}
+
+/* Queues the forgetting of fd; 0, or -1 when the queue is full (then the
+ * inode checks catch what is left behind). Async-signal-safe. */
+static int defer(int fd, unsigned f)
+{
+    int i;
+
+    for (i = 0; i < PP_DEFERRED; i++) {
+        int z = 0;
+        if (__atomic_compare_exchange_n(&deferred[i].state, &z, 1, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            deferred[i].fd = fd;
+            deferred[i].f = f;
+            __atomic_store_n(&deferred[i].state, 2, __ATOMIC_RELEASE);
+            __atomic_fetch_add(&n_deferred, 1, __ATOMIC_SEQ_CST);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Never blocks (see deferred): mu if free, else queued. */
 static void forget(int fd)
 {
     unsigned f = flags_of(fd);
 
     if (f == 0)
         return;
-    pthread_mutex_lock(&mu);
-    forget_locked(fd, flags_of(fd));
-    pthread_mutex_unlock(&mu);
+    if (pthread_mutex_trylock(&mu) == 0) {
+        drain_locked();
+        forget_locked(fd, flags_of(fd));
+        unlock_mu();
+        return;
+    }
+    defer(fd, f);
+    flags_clear(fd, f);
+    if (pthread_mutex_trylock(&mu) == 0) /* let go of meanwhile */
+        unlock_mu();
 }
 
 /* Steps the listener's parked connections that have something to read,
@@ -1369,12 +1443,12 @@ static int park(int li, struct pending *p)
 
 static void fork_prepare(void)
 {
-    pthread_mutex_lock(&mu);
+    lock_mu();
 }
 
 static void fork_parent(void)
 {
-    pthread_mutex_unlock(&mu);
+    unlock_mu();
 }
 
 /* The child shares the parked connections and timers with its parent:
@@ -1396,7 +1470,7 @@ static void fork_child(void)
             lst[i].timerfd = -1;
             lst[i].timer_at = 0;
         }
-    pthread_mutex_unlock(&mu);
+    unlock_mu();
 }
 
 /* ------------------------------------------------------------------------
@@ -1440,13 +1514,13 @@ static int accept_blocking(int lfd, int lfam, struct sockaddr *addr, socklen_t *
     /* Connections parked while the listener was non-blocking go first. */
     if (__atomic_load_n(&npending_total, __ATOMIC_RELAXED) > 0) {
         int li, fd = -1;
-        pthread_mutex_lock(&mu);
+        lock_mu();
         li = listener_get(lfd, 0, 0);
         if (li >= 0 && lst[li].npending > 0) {
             fd = pending_service(li, addr, alen, flags);
             timer_update(li);
         }
-        pthread_mutex_unlock(&mu);
+        unlock_mu();
         if (fd >= 0)
             return fd;
     }
@@ -1480,13 +1554,13 @@ static int accept_nonblocking(int lfd, int lfam, struct sockaddr *addr, socklen_
     const int have = SOCK_NONBLOCK | SOCK_CLOEXEC;
     int li, fd;
 
-    pthread_mutex_lock(&mu);
+    lock_mu();
     li = listener_get(lfd, 1, 1);
     if (li >= 0) {
         timer_drain(&lst[li]);
         if (lst[li].npending > 0 && (fd = pending_service(li, addr, alen, want)) >= 0) {
             timer_update(li);
-            pthread_mutex_unlock(&mu);
+            unlock_mu();
             return fd;
         }
     }
@@ -1505,7 +1579,7 @@ static int accept_nonblocking(int lfd, int lfam, struct sockaddr *addr, socklen_
                 p->used = 0;
             if (li >= 0)
                 timer_update(li);
-            pthread_mutex_unlock(&mu);
+            unlock_mu();
             errno = e;
             return -1;
         }
@@ -1532,13 +1606,13 @@ static int accept_nonblocking(int lfd, int lfam, struct sockaddr *addr, socklen_
                              "known to the preload: headers are read inside accept "
                              "(up to %d ms)", lfd, cfg.timeout_ms);
                 }
-                pthread_mutex_unlock(&mu);
+                unlock_mu();
                 rc = wait_header(c);
                 if ((rc == R_DONE || rc == R_PASS) && deliver(c, rc, addr, alen, have, want) == 0)
                     return fd;
                 if (rc != R_DONE && rc != R_PASS)
                     reject(c, rc);
-                pthread_mutex_lock(&mu);
+                lock_mu();
                 li = listener_get(lfd, 1, 0);
                 continue;
             } else {
@@ -1553,7 +1627,7 @@ static int accept_nonblocking(int lfd, int lfam, struct sockaddr *addr, socklen_
             if (ok) {
                 if (li >= 0)
                     timer_update(li);
-                pthread_mutex_unlock(&mu);
+                unlock_mu();
                 return fd;
             }
             continue;
@@ -1665,11 +1739,11 @@ PP_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
     if (!(flags_of(fd) & FL_LISTENER))
         return rc;
     e = errno;
-    pthread_mutex_lock(&mu);
+    lock_mu();
     li = listener_get(fd, op != EPOLL_CTL_DEL, 0);
     if (li >= 0)
         track(li, epfd, op, event);
-    pthread_mutex_unlock(&mu);
+    unlock_mu();
     errno = e;
     return rc;
 }

@@ -5,7 +5,8 @@
 #   make                 also builds $(B)/lib/libproxyproto-preload.so
 #   make test-preload    (part of make check) tests/preload/run.sh: python3
 #                        http.server, nginx and a probe server behind
-#                        HAProxy and `proxyproto send`
+#                        HAProxy and `proxyproto send`; robust.sh: the
+#                        same under abuse (signals, floods, stalled headers)
 #
 # The library is linked in statically; preload.map exports only the libc
 # functions it intercepts. It is built without sanitizers even under
@@ -15,6 +16,7 @@
 
 PRELOAD_SO := $(B)/lib/libproxyproto-preload.so
 PRELOAD_PROBE := $(B)/tests/preload-probe
+PRELOAD_SIGCLOSE := $(B)/tests/preload-sigclose
 PRELOAD_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
 PRELOAD_LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
 PRELOAD_ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(PRELOAD_CFLAGS)
@@ -49,5 +51,12 @@ $(PRELOAD_PROBE): tests/preload/probe.c
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -pthread -o $@ $<
 
-test-preload: all $(PRELOAD_PROBE)
+# The stop-on-SIGTERM pattern: a handler closes the listener and the epoll
+# descriptor while the loop is in accept (issue 13, D1).
+$(PRELOAD_SIGCLOSE): tests/preload/sigclose.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
+
+test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE)
 	timeout -k 5 300 bash tests/preload/run.sh $(B)
+	timeout -k 5 300 bash tests/preload/robust.sh $(B)
