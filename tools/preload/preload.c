@@ -108,12 +108,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -125,7 +127,7 @@
 #define PP_MAX_FD 65536        /* descriptors the address table covers */
 #endif
 #ifndef PP_MAX_PENDING
-#define PP_MAX_PENDING 256     /* parked connections (non-blocking listeners) */
+#define PP_MAX_PENDING 4096    /* parked connections, at most (see park_cap) */
 #endif
 #ifndef PP_HEADER_MAX
 #define PP_HEADER_MAX 4096     /* longest header accepted (v2 with TLVs) */
@@ -386,6 +388,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* listeners, pending */
 static void fork_prepare(void);
 static void fork_parent(void);
 static void fork_child(void);
+static void park_cap_init(void);
 
 static void init(void)
 {
@@ -400,6 +403,7 @@ static void init(void)
     resolve(&real_dup2, "dup2");
     resolve(&real_dup3, "dup3");
     load_config();
+    park_cap_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
@@ -680,9 +684,11 @@ static int conn_answer(int fd, int dst, struct sockaddr *addr, socklen_t *alen)
 #define E_FULL (-1003)
 #define E_FD (-1004)
 #define E_FAMILY (-1005)
+#define E_EVICTED (-1006)
 
 struct cstate {
     int fd;
+    int flags;       /* SOCK_NONBLOCK, SOCK_CLOEXEC: as accepted */
     int lfamily;     /* the listener's */
     int undecided;   /* optional mode: no byte looked at yet */
     int err;         /* errno of a PROXYPROTO_ERR_SYSTEM */
@@ -693,9 +699,10 @@ struct cstate {
     proxyproto_header hdr;
 };
 
-static void cstate_init(struct cstate *c, int fd, int lfamily, unsigned char *buf)
+static void cstate_init(struct cstate *c, int fd, int flags, int lfamily, unsigned char *buf)
 {
     c->fd = fd;
+    c->flags = flags;
     c->lfamily = lfamily;
     c->undecided = 0;
     c->err = 0;
@@ -795,7 +802,10 @@ static const char *reason(const struct cstate *c, int rc, char *buf, size_t cap)
     case E_CONFIG:
         return "configuration error (see the message at start-up)";
     case E_FULL:
-        return "header incomplete and no free slot to park the connection";
+        return "header incomplete and every parking slot holds a connection whose header is complete";
+    case E_EVICTED:
+        return "header still incomplete when the parking table was full: the oldest "
+               "stalled connection of the busiest peer makes room for a new one";
     case E_FD:
         return "descriptor beyond the preload's table";
     case E_FAMILY:
@@ -835,9 +845,36 @@ static void warn_once(int kind)
         log_line("%s", msg[kind]);
 }
 
+/* Refusals logged per second at most: a flood must not fill the disk. */
+#ifndef PP_LOG_PER_SEC
+#define PP_LOG_PER_SEC 10
+#endif
+
+/* May a refusal be logged now? When lines were left out, says how many
+ * first. Approximate under races (a counter, not a lock). */
+static int log_allowed(void)
+{
+    static long long window;
+    static int used;
+    static unsigned long dropped;
+    long long sec = now_ns() / 1000000000LL;
+    unsigned long d;
+
+    if (__atomic_exchange_n(&window, sec, __ATOMIC_RELAXED) != sec)
+        __atomic_store_n(&used, 0, __ATOMIC_RELAXED);
+    if (__atomic_add_fetch(&used, 1, __ATOMIC_RELAXED) > PP_LOG_PER_SEC) {
+        __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    if ((d = __atomic_exchange_n(&dropped, 0, __ATOMIC_RELAXED)) != 0)
+        log_line("%lu refused connection(s) not logged (more than %d a second)", d,
+                 PP_LOG_PER_SEC);
+    return 1;
+}
+
 static void reject(const struct cstate *c, int rc)
 {
-    if (cfg.log >= 1) {
+    if (cfg.log >= 1 && log_allowed()) {
         char who[80], why[200];
         fmt_sa(who, sizeof who, (const struct sockaddr *)&c->peer);
         log_line("refused connection from %s: %s", who, reason(c, rc, why, sizeof why));
@@ -850,15 +887,42 @@ static void forget_locked(int fd, unsigned f);
 /* Hands c's connection over: records the header's addresses (or clears a
  * stale entry), fills addr/alen, and sets the flags the caller asked for
  * (have: those it was accepted with). Returns 0, or -1 after refusing it. */
+/* A LOCAL (or v1 UNKNOWN) header is what load balancers' health checks
+ * send; HAProxy's then closes or resets at once. Such a connection that is
+ * already gone is closed here, quietly, rather than handed to a server that
+ * would log an error for every check. 1 when it was. */
+static int health_check_gone(struct cstate *c)
+{
+    unsigned char b;
+    ssize_t n;
+
+    do
+        n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+        return 0;
+    if (cfg.log >= 2) {
+        char lb[80];
+        fmt_sa(lb, sizeof lb, (const struct sockaddr *)&c->peer);
+        log_line("closed fd=%d from %s: health check (header without addresses, then %s)",
+                 c->fd, lb, n == 0 ? "closed" : "reset");
+    }
+    real_close(c->fd);
+    return 1;
+}
+
 static int deliver(struct cstate *c, int kind, struct sockaddr *addr, socklen_t *alen,
-                   int have, int want)
+                   int want)
 {
     struct sockaddr_storage ss;
     socklen_t n;
     struct pair p;
     int use = kind == R_DONE && proxyproto_use_header_addresses(&c->hdr) &&
               (c->hdr.family == PROXYPROTO_AF_INET || c->hdr.family == PROXYPROTO_AF_INET6);
-    int diff = (have ^ want) & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int diff = (c->flags ^ want) & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (kind == R_DONE && !use && health_check_gone(c))
+        return -1;
 
     if (use && !in_table(c->fd)) {
         reject(c, E_FD);
@@ -917,8 +981,16 @@ static int deliver(struct cstate *c, int kind, struct sockaddr *addr, socklen_t 
 }
 
 /* ------------------------------------------------------------------------
- * Non-blocking listeners: parked connections, epoll mirroring, timers.
- * Everything here is under mu.
+ * Parked connections (their header incomplete at accept), epoll
+ * mirroring, timers. Everything here is under mu.
+ *
+ * The table is shared by every listener and sized to the descriptor limit
+ * (half of RLIMIT_NOFILE at load, at most PP_MAX_PENDING). When it is
+ * full, a new connection takes the slot of the oldest stalled connection
+ * of the peer address that holds the most slots (which is closed): a
+ * flood of stalled connections, even from a trusted address, cannot lock
+ * good ones out, since a good header completes in a round trip while the
+ * flood's must wait its turn to be the oldest.
  * ------------------------------------------------------------------------ */
 
 struct reg {
@@ -938,22 +1010,38 @@ struct listener {
     uint64_t timer_ino;
     long long timer_at;  /* armed for (monotonic ns); 0: not armed */
     int npending;
+    int wait_mode;       /* not woken through epoll: the helper thread watches */
+    int waiters;         /* threads waiting inside accept on it */
+    int bell_fd;         /* our doorbell connection to it, -1: none */
+    struct sockaddr_storage bell_me; /* its local address */
 };
 
+/* What the scans look at, kept apart from the read state (pstate) so that
+ * they touch a few pages rather than every slot's buffer. */
 struct pending {
     int used;
     int li;              /* its listener */
     int ready;           /* 0, or R_DONE / R_PASS: waits for an accept call */
+    int fd;
+    uint32_t key;        /* hash of the peer's address */
     uint64_t ino;        /* the connection's inode */
     unsigned long long seq; /* parking order */
+    long long deadline;
+};
+
+struct pstate {
     struct cstate c;
     unsigned char buf[PP_HEADER_MAX];
 };
 
 static struct listener lst[PP_MAX_LISTENERS];
 static struct pending pend[PP_MAX_PENDING];
+static struct pstate pstate[PP_MAX_PENDING];
+static int pend_hi;      /* slots [0, pend_hi) may be in use */
+static int park_cap;     /* slots usable: from the descriptor limit */
 static unsigned long long park_seq;
 static int npending_total;
+static unsigned short parked_on[PP_MAX_FD]; /* per listener descriptor */
 
 /* Events mirrored from a listener's registration: readiness to read and
  * the triggering mode, never EPOLLOUT (a connection is always writable)
@@ -978,9 +1066,9 @@ static void mirror_all(int li, const struct reg *r, int op)
 {
     int i;
 
-    for (i = 0; i < PP_MAX_PENDING; i++)
+    for (i = 0; i < pend_hi; i++)
         if (pend[i].used && pend[i].li == li)
-            reg_apply(r, op, pend[i].c.fd);
+            reg_apply(r, op, pend[i].fd);
     if (lst[li].timerfd >= 0)
         reg_apply(r, op, lst[li].timerfd);
 }
@@ -999,33 +1087,103 @@ static int still_ours(int fd, uint64_t ino)
     return ino != 0 && inode_of(fd) == ino;
 }
 
-/* Frees a parked slot (a slot being filled in by accept, li < 0, is
- * released by it with used = 0). */
+/* Half the descriptor limit, within [16, PP_MAX_PENDING]: parked
+ * connections never take more than half of what the server may open. */
+static void park_cap_init(void)
+{
+    struct rlimit rl;
+    long n = PP_MAX_PENDING;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (long)(rl.rlim_cur / 2) < n)
+        n = (long)(rl.rlim_cur / 2);
+    park_cap = n < 16 ? 16 : (int)n;
+}
+
+/* Frees a parked slot. */
 static void pending_free(struct pending *p)
 {
-    if (!p->used || p->li < 0)
+    int lfd;
+
+    if (!p->used)
         return;
+    lfd = lst[p->li].fd;
     lst[p->li].npending--;
-    flags_clear(p->c.fd, FL_PENDING);
+    if (in_table(lfd) && parked_on[lfd] > 0)
+        __atomic_fetch_sub(&parked_on[lfd], 1, __ATOMIC_RELAXED);
+    flags_clear(p->fd, FL_PENDING);
     p->used = 0;
     p->li = -1;
     __atomic_fetch_sub(&npending_total, 1, __ATOMIC_RELAXED);
 }
 
-/* A free slot, not parked yet (not counted, in no epoll set). */
-static struct pending *pending_alloc(void)
+/* FNV-1a of the peer's IP address: connections are counted per peer. */
+static uint32_t peer_key(const struct sockaddr_storage *ss)
 {
-    int i;
+    const unsigned char *a;
+    size_t n, i;
+    uint32_t h = 2166136261u;
 
-    for (i = 0; i < PP_MAX_PENDING; i++)
+    if (ss->ss_family == AF_INET) {
+        a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)ss)->sin_addr;
+        n = 4;
+    } else if (ss->ss_family == AF_INET6) {
+        a = ((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr.s6_addr;
+        n = 16;
+    } else {
+        return 0;
+    }
+    for (i = 0; i < n; i++)
+        h = (h ^ a[i]) * 16777619u;
+    return h;
+}
+
+static void reject(const struct cstate *c, int rc);
+
+/* The slot to free when the table is full: the oldest stalled connection
+ * of the peer (hash bucket) that holds the most stalled slots; -1 when
+ * every parked header is complete (those go to the server next). */
+static int pick_victim(void)
+{
+    static unsigned short count[256];
+    unsigned top = 0;
+    int i, best = -1;
+
+    memset(count, 0, sizeof count);
+    for (i = 0; i < pend_hi; i++)
+        if (pend[i].used && !pend[i].ready && ++count[pend[i].key & 255] > top)
+            top = count[pend[i].key & 255];
+    if (top == 0)
+        return -1;
+    for (i = 0; i < pend_hi; i++)
+        if (pend[i].used && !pend[i].ready && count[pend[i].key & 255] == top &&
+            (best < 0 || pend[i].seq < pend[best].seq))
+            best = i;
+    return best;
+}
+
+/* A free slot (not parked yet), evicting one when the table is full;
+ * -1 when none can be had. */
+static int pending_alloc(void)
+{
+    int i, v;
+
+    for (i = 0; i < park_cap; i++)
         if (!pend[i].used) {
-            pend[i].used = 1;
-            pend[i].li = -1;
-            pend[i].ready = 0;
-            pend[i].ino = 0;
-            return &pend[i];
+            if (i >= pend_hi)
+                pend_hi = i + 1;
+            return i;
         }
-    return NULL;
+    if ((v = pick_victim()) < 0)
+        return -1;
+    {
+        int fd = pend[v].fd;
+        uint64_t ino = pend[v].ino;
+        pending_free(&pend[v]);
+        if (still_ours(fd, ino))
+            reject(&pstate[v].c, E_EVICTED);
+    }
+    return v;
 }
 
 static void timer_close(struct listener *L)
@@ -1040,7 +1198,7 @@ static void timer_close(struct listener *L)
 }
 
 /* Arms the listener's timer for its earliest due connection: a ready one
- * at once, else the earliest deadline; disarms it when none is left. */
+ * at once, else the earliest deadline; closes it when none is left. */
 static void timer_update(int li)
 {
     struct listener *L = &lst[li];
@@ -1048,19 +1206,17 @@ static void timer_update(int li)
     struct itimerspec its;
     int i, k;
 
-    for (i = 0; i < PP_MAX_PENDING; i++) {
+    for (i = 0; i < pend_hi; i++) {
         long long d;
         if (!pend[i].used || pend[i].li != li)
             continue;
-        d = pend[i].ready ? 1 : pend[i].c.deadline;
+        d = pend[i].ready ? 1 : pend[i].deadline;
         if (due == 0 || d < due)
             due = d;
     }
     memset(&its, 0, sizeof its);
-    if (due == 0) {
-        if (L->timer_at != 0 && L->timerfd >= 0)
-            timerfd_settime(L->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
-        L->timer_at = 0;
+    if (due == 0) { /* nothing parked: no descriptor left behind */
+        timer_close(L);
         return;
     }
     if (L->nreg == 0 || due == L->timer_at)
@@ -1095,20 +1251,197 @@ static void timer_drain(struct listener *L)
     }
 }
 
+/* ------------------------------------------------------------------------
+ * Waking servers that no epoll set of ours reaches (blocking listeners,
+ * poll()/select() loops): a helper thread steps their parked connections
+ * and closes them at the timeout; when one is complete and no thread is
+ * waiting inside accept, it rings the listener's doorbell: a connection
+ * of our own to the listener, which makes it readable, and which the next
+ * accept recognises by its address and closes before handing over the
+ * parked connection. The thread runs only while such connections are
+ * parked, with every signal blocked.
+ * ------------------------------------------------------------------------ */
+
+static uint16_t bell_port[PP_MAX_FD]; /* by listener: the doorbell's local port */
+static int helper_running;
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
+    return 0;
+}
+
+static void bell_clear(int li)
+{
+    struct listener *L = &lst[li];
+
+    if (L->bell_fd < 0)
+        return;
+    real_close(L->bell_fd);
+    L->bell_fd = -1;
+    if (in_table(L->fd))
+        __atomic_store_n(&bell_port[L->fd], 0, __ATOMIC_RELEASE);
+}
+
+/* Connects to the listener (its own address; loopback for a wildcard). */
+static void bell_ring(int li)
+{
+    struct listener *L = &lst[li];
+    struct sockaddr_storage a;
+    socklen_t al = sizeof a, ml = sizeof L->bell_me;
+    int s;
+
+    if (L->bell_fd >= 0 || !in_table(L->fd) ||
+        real_getsockname(L->fd, (struct sockaddr *)&a, &al) != 0)
+        return;
+    if (a.ss_family == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&a;
+        if (v4->sin_addr.s_addr == htonl(INADDR_ANY))
+            v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (a.ss_family == AF_INET6) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&a;
+        if (IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr))
+            v6->sin6_addr = in6addr_loopback;
+    } else {
+        return;
+    }
+    s = socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return;
+    if (flags_of(s) != 0)
+        forget_locked(s, flags_of(s));
+    if ((connect(s, (struct sockaddr *)&a, al) != 0 && errno != EINPROGRESS) ||
+        real_getsockname(s, (struct sockaddr *)&L->bell_me, &ml) != 0) {
+        real_close(s);
+        return;
+    }
+    L->bell_fd = s;
+    __atomic_store_n(&bell_port[L->fd], port_of(&L->bell_me), __ATOMIC_RELEASE);
+}
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family || port_of(a) != port_of(b))
+        return 0;
+    if (a->ss_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
+                      &((const struct sockaddr_in *)(const void *)b)->sin_addr, 4) == 0;
+    return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, 16) == 0;
+}
+
+static int listener_get(int fd, int create, int discover);
+static void lock_mu(void);
+static void unlock_mu(void);
+
+/* Is connection fd (from peer), just accepted on lfd, our doorbell? Then
+ * it is closed, and so is our end: 1. No system call unless the port
+ * matches. */
+static int bell_answer(int lfd, int fd, const struct sockaddr_storage *peer)
+{
+    uint16_t p = in_table(lfd) ? __atomic_load_n(&bell_port[lfd], __ATOMIC_ACQUIRE) : 0;
+    int li, is = 0;
+
+    if (p == 0 || port_of(peer) != p)
+        return 0;
+    lock_mu();
+    li = listener_get(lfd, 0, 0);
+    if (li >= 0 && lst[li].bell_fd >= 0 && same_addr(peer, &lst[li].bell_me)) {
+        bell_clear(li);
+        real_close(fd);
+        is = 1;
+    }
+    unlock_mu();
+    return is;
+}
+
+static void pending_step(int li);
+
+static void *helper_main(void *arg)
+{
+    static struct pollfd pf[PP_MAX_PENDING];
+
+    (void)arg;
+    for (;;) {
+        long long due = 0, left;
+        int li, i, n = 0, ready = 0, ms;
+
+        lock_mu();
+        for (li = 0; li < PP_MAX_LISTENERS; li++) {
+            struct listener *L = &lst[li];
+            int r = 0;
+            if (!L->used || !L->wait_mode || L->npending == 0)
+                continue;
+            pending_step(li);
+            for (i = 0; i < pend_hi; i++)
+                if (pend[i].used && pend[i].li == li && pend[i].ready)
+                    r++;
+            if (r > 0 && L->waiters == 0)
+                bell_ring(li);
+            ready += r;
+        }
+        for (i = 0; i < pend_hi; i++)
+            if (pend[i].used && !pend[i].ready && lst[pend[i].li].wait_mode) {
+                pf[n].fd = pend[i].fd;
+                pf[n].events = POLLIN;
+                pf[n].revents = 0;
+                n++;
+                if (due == 0 || pend[i].deadline < due)
+                    due = pend[i].deadline;
+            }
+        if (n == 0 && ready == 0) {
+            helper_running = 0;
+            unlock_mu();
+            return NULL;
+        }
+        unlock_mu();
+        left = due != 0 ? due - now_ns() : 0;
+        ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+        if (due == 0 || ms > 100)
+            ms = 100; /* new parked connections join at least that often */
+        poll(pf, (nfds_t)n, ms);
+    }
+}
+
+/* Starts the helper thread if it is not running (under mu). */
+static void helper_start(void)
+{
+    pthread_attr_t at;
+    pthread_t t;
+    sigset_t all, old;
+
+    if (helper_running)
+        return;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_attr_init(&at) == 0) {
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 64 * 1024);
+        if (pthread_create(&t, &at, helper_main, NULL) == 0)
+            helper_running = 1;
+        pthread_attr_destroy(&at);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Closes every parked connection of a listener (closed, or stale). */
 static void listener_drop(int li)
 {
     int i;
 
-    for (i = 0; i < PP_MAX_PENDING; i++)
+    for (i = 0; i < pend_hi; i++)
         if (pend[i].used && pend[i].li == li) {
-            int fd = pend[i].c.fd;
+            int fd = pend[i].fd;
             uint64_t ino = pend[i].ino;
             pending_free(&pend[i]);
             if (still_ours(fd, ino))
                 real_close(fd);
         }
     timer_close(&lst[li]);
+    bell_clear(li);
     lst[li].used = 0;
 }
 
@@ -1201,6 +1534,7 @@ static int listener_get(int fd, int create, int discover)
     lst[free_i].fd = fd;
     lst[free_i].ino = ino;
     lst[free_i].timerfd = -1;
+    lst[free_i].bell_fd = -1;
     if (discover)
         discover_regs(free_i);
     return free_i;
@@ -1260,8 +1594,8 @@ static void forget_locked(int fd, unsigned f)
         }
     }
     if (f & FL_PENDING) { /* closed by the application (a close-all loop) */
-        for (i = 0; i < PP_MAX_PENDING; i++)
-            if (pend[i].used && pend[i].li >= 0 && pend[i].c.fd == fd)
+        for (i = 0; i < pend_hi; i++)
+            if (pend[i].used && pend[i].fd == fd)
                 pending_free(&pend[i]);
     }
     if (f & FL_TIMER) {
@@ -1362,16 +1696,16 @@ static void forget(int fd)
 /* Steps the listener's parked connections that have something to read,
  * refuses failed and expired ones, and hands over the oldest ready one.
  * Returns its descriptor, or -1 when none is ready. */
-static int pending_service(int li, struct sockaddr *addr, socklen_t *alen, int want)
+static void pending_step(int li)
 {
-    struct pollfd pf[PP_MAX_PENDING];
-    int idx[PP_MAX_PENDING];
+    static struct pollfd pf[PP_MAX_PENDING];
+    static int idx[PP_MAX_PENDING];
     int i, n = 0;
     long long now;
 
-    for (i = 0; i < PP_MAX_PENDING; i++)
+    for (i = 0; i < pend_hi; i++)
         if (pend[i].used && pend[i].li == li && !pend[i].ready) {
-            pf[n].fd = pend[i].c.fd;
+            pf[n].fd = pend[i].fd;
             pf[n].events = POLLIN;
             pf[n].revents = 0;
             idx[n++] = i;
@@ -1382,62 +1716,98 @@ static int pending_service(int li, struct sockaddr *addr, socklen_t *alen, int w
     now = now_ns();
     for (i = 0; i < n; i++) {
         struct pending *p = &pend[idx[i]];
+        struct cstate *c = &pstate[idx[i]].c;
         int rc = R_WAIT;
 
         if (pf[i].revents != 0) {
-            if (!still_ours(p->c.fd, p->ino)) {
+            if (!still_ours(p->fd, p->ino)) {
                 pending_free(p);
                 continue;
             }
-            rc = advance(&p->c);
+            rc = advance(c);
         }
-        if (rc == R_WAIT && now >= p->c.deadline)
-            rc = p->c.undecided ? R_PASS : PROXYPROTO_ERR_TIMEOUT;
+        if (rc == R_WAIT && now >= p->deadline)
+            rc = c->undecided ? R_PASS : PROXYPROTO_ERR_TIMEOUT;
         if (rc == R_DONE || rc == R_PASS) {
             p->ready = rc;
         } else if (rc != R_WAIT) {
-            unregister_fd(li, p->c.fd);
             pending_free(p); /* the slot's contents stay until reused */
-            if (still_ours(p->c.fd, p->ino))
-                reject(&p->c, rc);
+            if (still_ours(p->fd, p->ino))
+                reject(c, rc); /* its close takes it out of the epoll sets */
         }
     }
+}
+
+/* Hands over the oldest ready connection of the listener after stepping
+ * the others (step: 0 when they were stepped already in this call). */
+static int pending_service(int li, struct sockaddr *addr, socklen_t *alen, int want, int step)
+{
+    int i;
+
+    if (step)
+        pending_step(li);
     for (;;) {
         struct pending *best = NULL;
         int fd;
 
-        for (i = 0; i < PP_MAX_PENDING; i++)
+        for (i = 0; i < pend_hi; i++)
             if (pend[i].used && pend[i].li == li && pend[i].ready &&
                 (best == NULL || pend[i].seq < best->seq))
                 best = &pend[i];
         if (best == NULL)
             return -1;
-        fd = best->c.fd;
+        fd = best->fd;
         unregister_fd(li, fd);
         pending_free(best);
         if (!still_ours(fd, best->ino))
             continue;
-        if (deliver(&best->c, best->ready, addr, alen, SOCK_NONBLOCK | SOCK_CLOEXEC, want) == 0)
+        if (deliver(&pstate[best - pend].c, best->ready, addr, alen, want) == 0)
             return fd;
     }
 }
 
-/* Parks p (its header incomplete) for listener li. 0, or -1. */
-static int park(int li, struct pending *p)
+/* Moves a header read begun in c (on the stack) into slot i. The reader's
+ * buffer is a private field; the library has no call to move a reader. */
+static void pstate_take(int i, const struct cstate *c)
 {
-    int k;
+    struct pstate *ps = &pstate[i];
 
-    p->ino = inode_of(p->c.fd);
-    if (p->ino == 0)
-        return -1;
-    p->li = li;
-    p->ready = 0;
-    p->seq = ++park_seq;
+    ps->c = *c;
+    memcpy(ps->buf, c->r.buf_, c->r.len_);
+    ps->c.r.buf_ = ps->buf;
+}
+
+/* Parks connection c (its header incomplete) for listener li: 0, or a
+ * reason to refuse it (then the caller does). */
+static int park(int li, const struct cstate *c)
+{
+    int i, k, lfd = lst[li].fd;
+    uint64_t ino = inode_of(c->fd);
+
+    if (ino == 0)
+        return PROXYPROTO_ERR_SYSTEM;
+    if ((i = pending_alloc()) < 0) {
+        warn_once(W_FULL);
+        return E_FULL;
+    }
+    pstate_take(i, c);
+    pend[i].used = 1;
+    pend[i].li = li;
+    pend[i].ready = 0;
+    pend[i].fd = c->fd;
+    pend[i].key = peer_key(&c->peer);
+    pend[i].ino = ino;
+    pend[i].seq = ++park_seq;
+    pend[i].deadline = c->deadline;
     lst[li].npending++;
+    if (in_table(lfd))
+        __atomic_fetch_add(&parked_on[lfd], 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&npending_total, 1, __ATOMIC_RELAXED);
-    flags_set(p->c.fd, FL_PENDING);
+    flags_set(c->fd, FL_PENDING);
     for (k = 0; k < lst[li].nreg; k++)
-        reg_apply(&lst[li].regs[k], EPOLL_CTL_ADD, p->c.fd);
+        reg_apply(&lst[li].regs[k], EPOLL_CTL_ADD, c->fd);
+    if (lst[li].wait_mode)
+        helper_start();
     return 0;
 }
 
@@ -1457,12 +1827,16 @@ static void fork_child(void)
 {
     int i;
 
-    for (i = 0; i < PP_MAX_PENDING; i++)
-        if (pend[i].used && pend[i].li >= 0) { /* parked (the forking thread holds mu) */
-            int fd = pend[i].c.fd;
+    for (i = 0; i < pend_hi; i++)
+        if (pend[i].used) { /* parked (the forking thread holds mu) */
+            int fd = pend[i].fd;
             pending_free(&pend[i]);
             real_close(fd);
         }
+    helper_running = 0; /* threads do not survive fork */
+    for (i = 0; i < PP_MAX_LISTENERS; i++)
+        if (lst[i].used)
+            bell_clear(i);
     for (i = 0; i < PP_MAX_LISTENERS; i++)
         if (lst[i].used && lst[i].timerfd >= 0) {
             flags_clear(lst[i].timerfd, FL_TIMER);
@@ -1504,160 +1878,302 @@ static int applies(const struct sockaddr_storage *ls)
     return 0;
 }
 
-/* Blocking listener: the next good connection, its header read here. */
-static int accept_blocking(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen,
-                           int flags, int is4)
+/* What accept needs to know of a listener (does the preload apply, its
+ * family), cached by descriptor so that the common path makes no system
+ * call for it: filled in by listen() or the first accept, dropped by
+ * close(), dup2() and dup3() over it. */
+#define LF_KNOWN 0x10000u
+#define LF_APPLIES 0x20000u
+#define LF_INET6 0x40000u
+static uint32_t lfacts[PP_MAX_FD];
+
+static uint32_t facts_compute(int fd)
+{
+    struct sockaddr_storage ls;
+    socklen_t ll = sizeof ls;
+    uint32_t f;
+
+    if (real_getsockname(fd, (struct sockaddr *)&ls, &ll) != 0)
+        return 0;
+    f = LF_KNOWN | (applies(&ls) ? LF_APPLIES : 0) | (ls.ss_family == AF_INET6 ? LF_INET6 : 0);
+    if (in_table(fd))
+        __atomic_store_n(&lfacts[fd], f, __ATOMIC_RELAXED);
+    return f;
+}
+
+static uint32_t facts_of(int fd)
+{
+    uint32_t f = in_table(fd) ? __atomic_load_n(&lfacts[fd], __ATOMIC_RELAXED) : 0;
+
+    return (f & LF_KNOWN) ? f : facts_compute(fd);
+}
+
+static void facts_forget(int fd)
+{
+    if (in_table(fd) && __atomic_load_n(&lfacts[fd], __ATOMIC_RELAXED) != 0)
+        __atomic_store_n(&lfacts[fd], 0, __ATOMIC_RELAXED);
+}
+
+/* Our own wait was interrupted by a signal where the kernel's blocking
+ * accept would have been restarted if the handler has SA_RESTART. We
+ * cannot tell which signal it was: 1 (restart) when every handler
+ * installed has SA_RESTART, else 0 (the caller gets EINTR, which it must
+ * handle anyway since that handler exists). */
+static int restart_after_signal(void)
+{
+    int sig;
+
+    for (sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+            sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_RESTART))
+            return 0;
+    }
+    return 1;
+}
+
+/* accept_new() results. */
+#define A_FAIL (-1) /* the real accept failed: errno */
+#define A_NEXT 0    /* refused (closed, logged): try the next */
+#define A_GOT 1     /* handed over: *fdp */
+#define A_PARK 2    /* header incomplete: its state is in c */
+#define A_BELL 3    /* our doorbell (closed): a parked connection is ready */
+
+/* Accepts one connection, with the caller's flags (the header is read
+ * with MSG_DONTWAIT: no fcntl), and reads what has come of its header. */
+static int accept_new(int lfd, int lfam, struct cstate *c, unsigned char *buf,
+                      struct sockaddr *addr, socklen_t *alen, int flags, int is4, int *fdp)
+{
+    int fd, rc;
+
+    c->peerlen = sizeof c->peer;
+    fd = real_accept_as(lfd, (struct sockaddr *)&c->peer, &c->peerlen, flags, is4);
+    if (fd < 0)
+        return A_FAIL;
+    if (bell_answer(lfd, fd, &c->peer))
+        return A_BELL;
+    if (flags_of(fd) != 0) /* left by a descriptor closed behind our back */
+        forget(fd);
+    cstate_init(c, fd, flags, lfam, buf);
+    rc = screen(c);
+    if (rc == 0)
+        rc = advance(c);
+    if (rc == R_WAIT)
+        return A_PARK;
+    if (rc == R_DONE || rc == R_PASS) {
+        if (deliver(c, rc, addr, alen, flags) != 0)
+            return A_NEXT;
+        *fdp = fd;
+        return A_GOT;
+    }
+    reject(c, rc);
+    return A_NEXT;
+}
+
+/* A listener the table has no room for (more than PP_MAX_LISTENERS):
+ * each header is read inside accept, one after the other (c, if not
+ * NULL, is the first). */
+static int accept_untracked(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen,
+                            int flags, int is4, struct cstate *c)
+{
+    unsigned char buf[PP_HEADER_MAX];
+    struct cstate own;
+    int fd = -1, rc;
+
+    warn_once(W_LISTENERS);
+    for (;;) {
+        if (c != NULL) {
+            rc = wait_header(c);
+            if ((rc == R_DONE || rc == R_PASS) && deliver(c, rc, addr, alen, flags) == 0)
+                return c->fd;
+            if (rc != R_DONE && rc != R_PASS)
+                reject(c, rc);
+            c = NULL;
+        }
+        switch (accept_new(lfd, lfam, &own, buf, addr, alen, flags, is4, &fd)) {
+        case A_FAIL:
+            return -1;
+        case A_GOT:
+            return fd;
+        case A_PARK:
+            c = &own;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+#define PP_POLL_MAX 256 /* parked connections a waiting accept polls at once */
+
+/* Fills pf[1..] with listener li's stalled connections; returns how many
+ * (plus 1), *due the earliest deadline, *more when some did not fit. */
+static int wait_set(int li, struct pollfd *pf, long long *due, int *more)
+{
+    int i, n = 1;
+
+    *due = 0;
+    *more = 0;
+    for (i = 0; i < pend_hi; i++) {
+        if (!pend[i].used || pend[i].li != li || pend[i].ready)
+            continue;
+        if (*due == 0 || pend[i].deadline < *due)
+            *due = pend[i].deadline;
+        if (n > PP_POLL_MAX) {
+            *more = 1;
+            continue;
+        }
+        pf[n].fd = pend[i].fd;
+        pf[n].events = POLLIN;
+        pf[n].revents = 0;
+        n++;
+    }
+    return n;
+}
+
+/* The listener has (or is about to have: newc) parked connections.
+ *  - non-blocking: hand over a ready one, else accept new ones without
+ *    waiting (parking those whose header is incomplete), else EAGAIN. The
+ *    epoll sets (or, for a poll()/select() loop, the helper thread's
+ *    doorbell) wake the server when a parked header is complete.
+ *  - blocking: wait for whichever comes first, a parked header or a new
+ *    connection, so that slow headers never wait one after another. */
+static int accept_slow(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen,
+                       int flags, int is4, struct cstate *newc)
 {
     unsigned char buf[PP_HEADER_MAX];
     struct cstate c;
+    int fl = fcntl(lfd, F_GETFL);
+    int nonblock = fl >= 0 && (fl & O_NONBLOCK) != 0;
 
-    /* Connections parked while the listener was non-blocking go first. */
-    if (__atomic_load_n(&npending_total, __ATOMIC_RELAXED) > 0) {
-        int li, fd = -1;
+    int step = 1; /* the parked connections are stepped once per wake-up,
+                   * not once per connection accepted meanwhile */
+
+    for (;;) {
+        struct pollfd pf[PP_POLL_MAX + 1];
+        long long due = 0;
+        int li, fd, n = 1, more = 0, parked, rc;
+
         lock_mu();
-        li = listener_get(lfd, 0, 0);
-        if (li >= 0 && lst[li].npending > 0) {
-            fd = pending_service(li, addr, alen, flags);
+        li = listener_get(lfd, 1, nonblock);
+        if (li < 0) {
+            unlock_mu();
+            return accept_untracked(lfd, lfam, addr, alen, flags, is4, newc);
+        }
+        lst[li].wait_mode = !nonblock || lst[li].nreg == 0;
+        if (newc != NULL) {
+            if (nonblock && lst[li].wait_mode && !lst[li].warned && cfg.log >= 1) {
+                lst[li].warned = 1;
+                log_line("listener fd=%d is non-blocking but in no epoll set known to "
+                         "the preload: a helper thread watches its parked connections "
+                         "and wakes the server with a loopback connection", lfd);
+            }
+            if ((rc = park(li, newc)) != 0)
+                reject(newc, rc);
+            newc = NULL;
+        }
+        if (!lst[li].wait_mode)
+            timer_drain(&lst[li]);
+        fd = lst[li].npending > 0 ? pending_service(li, addr, alen, flags, step) : -1;
+        step = 0;
+        if (!lst[li].wait_mode)
             timer_update(li);
+        parked = lst[li].npending;
+        if (fd < 0 && parked > 0 && !nonblock) {
+            n = wait_set(li, pf, &due, &more);
+            lst[li].waiters++;
         }
         unlock_mu();
         if (fd >= 0)
             return fd;
-    }
-    for (;;) {
-        int fd, rc;
+        if (parked > 0 && !nonblock) {
+            long long left = due != 0 ? due - now_ns() : 0;
+            int ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 
-        c.peerlen = sizeof c.peer;
-        fd = real_accept_as(lfd, (struct sockaddr *)&c.peer, &c.peerlen, flags, is4);
-        if (fd < 0)
-            return -1;
-        if (flags_of(fd) != 0) /* left by a descriptor closed behind our back */
-            forget(fd);
-        cstate_init(&c, fd, lfam, buf);
-        rc = screen(&c);
-        if (rc == 0)
-            rc = wait_header(&c);
-        if (rc == R_DONE || rc == R_PASS) {
-            if (deliver(&c, rc, addr, alen, flags, flags) == 0)
-                return fd;
-            continue;
+            if ((more || n == 1) && ms > 100)
+                ms = 100; /* those left out are stepped at least that often */
+            pf[0].fd = lfd;
+            pf[0].events = POLLIN;
+            pf[0].revents = 0;
+            rc = poll(pf, (nfds_t)n, ms);
+            fd = errno;
+            lock_mu();
+            li = listener_get(lfd, 0, 0);
+            if (li >= 0)
+                lst[li].waiters--;
+            unlock_mu();
+            if (rc < 0 && fd == EINTR) {
+                if (restart_after_signal())
+                    continue;
+                errno = EINTR;
+                return -1;
+            }
+            step = 1;
+            if (rc <= 0 || pf[0].revents == 0)
+                continue; /* a header moved on, or a deadline passed */
         }
-        reject(&c, rc);
+        switch (accept_new(lfd, lfam, &c, buf, addr, alen, flags, is4, &fd)) {
+        case A_FAIL:
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && !nonblock)
+                continue; /* taken by another thread: wait on */
+            return -1;
+        case A_GOT:
+            return fd;
+        case A_PARK:
+            newc = &c;
+            break;
+        case A_BELL:
+            step = 1;
+            break;
+        default:
+            break;
+        }
     }
 }
 
-/* Non-blocking listener: a connection whose header is complete, parked
- * ones first; EAGAIN when there is none. */
-static int accept_nonblocking(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen,
-                              int want)
+/* The common path: nothing parked for this listener. The real accept, as
+ * the caller asked for it (blocking or not), then the header. */
+static int accept_fast(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen, int flags,
+                       int is4)
 {
-    const int have = SOCK_NONBLOCK | SOCK_CLOEXEC;
-    int li, fd;
-
-    lock_mu();
-    li = listener_get(lfd, 1, 1);
-    if (li >= 0) {
-        timer_drain(&lst[li]);
-        if (lst[li].npending > 0 && (fd = pending_service(li, addr, alen, want)) >= 0) {
-            timer_update(li);
-            unlock_mu();
-            return fd;
-        }
-    }
     for (;;) {
-        unsigned char sbuf[PP_HEADER_MAX];
-        struct cstate sc;
-        struct pending *p = li >= 0 && lst[li].nreg > 0 ? pending_alloc() : NULL;
-        struct cstate *c = p != NULL ? &p->c : &sc;
-        int rc;
+        unsigned char buf[PP_HEADER_MAX];
+        struct cstate c;
+        int fd = -1;
 
-        c->peerlen = sizeof c->peer;
-        fd = real_accept4(lfd, (struct sockaddr *)&c->peer, &c->peerlen, have);
-        if (fd < 0) {
-            int e = errno;
-            if (p != NULL)
-                p->used = 0;
-            if (li >= 0)
-                timer_update(li);
-            unlock_mu();
-            errno = e;
+        switch (accept_new(lfd, lfam, &c, buf, addr, alen, flags, is4, &fd)) {
+        case A_FAIL:
             return -1;
+        case A_GOT:
+            return fd;
+        case A_PARK:
+            return accept_slow(lfd, lfam, addr, alen, flags, is4, &c);
+        case A_BELL:
+            return accept_slow(lfd, lfam, addr, alen, flags, is4, NULL);
+        default:
+            break;
         }
-        if (flags_of(fd) != 0) /* left by a descriptor closed behind our back */
-            forget_locked(fd, flags_of(fd));
-        cstate_init(c, fd, lfam, p != NULL ? p->buf : sbuf);
-        rc = screen(c);
-        if (rc == 0)
-            rc = advance(c);
-        if (rc == R_WAIT) {
-            if (p != NULL) {
-                if (park(li, p) == 0)
-                    continue;
-                c->err = errno;
-                rc = PROXYPROTO_ERR_SYSTEM;
-            } else if (li < 0 || lst[li].nreg == 0) {
-                /* Nothing can wake the server for this connection later:
-                 * read its header here, as on a blocking listener. */
-                if (li < 0)
-                    warn_once(W_LISTENERS);
-                else if (!lst[li].warned && cfg.log >= 1) {
-                    lst[li].warned = 1;
-                    log_line("listener fd=%d is non-blocking but in no epoll set "
-                             "known to the preload: headers are read inside accept "
-                             "(up to %d ms)", lfd, cfg.timeout_ms);
-                }
-                unlock_mu();
-                rc = wait_header(c);
-                if ((rc == R_DONE || rc == R_PASS) && deliver(c, rc, addr, alen, have, want) == 0)
-                    return fd;
-                if (rc != R_DONE && rc != R_PASS)
-                    reject(c, rc);
-                lock_mu();
-                li = listener_get(lfd, 1, 0);
-                continue;
-            } else {
-                warn_once(W_FULL);
-                rc = E_FULL;
-            }
-        }
-        if (rc == R_DONE || rc == R_PASS) {
-            int ok = deliver(c, rc, addr, alen, have, want) == 0;
-            if (p != NULL)
-                p->used = 0;
-            if (ok) {
-                if (li >= 0)
-                    timer_update(li);
-                unlock_mu();
-                return fd;
-            }
-            continue;
-        }
-        reject(c, rc);
-        if (p != NULL)
-            p->used = 0;
     }
 }
 
 static int do_accept(int lfd, struct sockaddr *addr, socklen_t *alen, int flags, int is4)
 {
-    struct sockaddr_storage ls;
-    socklen_t ll = sizeof ls;
-    int fl;
+    uint32_t lf;
+    int lfam, parked;
 
     ensure_init();
-    if (real_getsockname(lfd, (struct sockaddr *)&ls, &ll) != 0 || !applies(&ls))
-        return real_accept_as(lfd, addr, alen, flags, is4);
-    if ((addr != NULL && alen == NULL) || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0 ||
-        (alen != NULL && (int)*alen < 0))
-        return real_accept_as(lfd, addr, alen, flags, is4); /* the kernel's error */
-    fl = fcntl(lfd, F_GETFL);
-    if (fl < 0)
-        return real_accept_as(lfd, addr, alen, flags, is4);
+    lf = facts_of(lfd);
+    if (!(lf & LF_APPLIES) || (addr != NULL && alen == NULL) ||
+        (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0 || (alen != NULL && (int)*alen < 0))
+        return real_accept_as(lfd, addr, alen, flags, is4); /* the kernel's answer */
     flags_set(lfd, FL_LISTENER);
     announce();
-    if (fl & O_NONBLOCK)
-        return accept_nonblocking(lfd, ls.ss_family, addr, alen, flags);
-    return accept_blocking(lfd, ls.ss_family, addr, alen, flags, is4);
+    lfam = (lf & LF_INET6) ? AF_INET6 : AF_INET;
+    parked = in_table(lfd) ? __atomic_load_n(&parked_on[lfd], __ATOMIC_RELAXED)
+                           : __atomic_load_n(&npending_total, __ATOMIC_RELAXED);
+    if (parked > 0)
+        return accept_slow(lfd, lfam, addr, alen, flags, is4, NULL);
+    return accept_fast(lfd, lfam, addr, alen, flags, is4);
 }
 
 /* ------------------------------------------------------------------------
@@ -1703,6 +2219,7 @@ PP_EXPORT int close(int fd)
      * accept may be given the same number. */
     if (conn_used(fd))
         conn_clear(fd);
+    facts_forget(fd);
     if (flags_of(fd) != 0)
         forget(fd);
     return real_close(fd);
@@ -1715,10 +2232,8 @@ PP_EXPORT int listen(int fd, int backlog)
     ensure_init();
     rc = real_listen(fd, backlog);
     if (rc == 0 && in_table(fd)) {
-        struct sockaddr_storage ls;
-        socklen_t ll = sizeof ls;
         int e = errno;
-        if (real_getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 && applies(&ls)) {
+        if (facts_compute(fd) & LF_APPLIES) {
             flags_set(fd, FL_LISTENER);
             announce();
         }
@@ -1756,6 +2271,7 @@ static void dup_before(int oldfd, int newfd)
         return; /* the call will fail (or do nothing) */
     if (conn_used(newfd))
         conn_clear(newfd);
+    facts_forget(newfd);
     forget(newfd);
 }
 
@@ -1772,6 +2288,10 @@ static void dup_after(int oldfd, int newfd)
         forget(newfd);
     if (conn_load(oldfd, &p, &ino) && in_table(newfd))
         conn_store(newfd, ino, &p);
+    facts_forget(newfd);
+    if (in_table(oldfd) && in_table(newfd))
+        __atomic_store_n(&lfacts[newfd], __atomic_load_n(&lfacts[oldfd], __ATOMIC_RELAXED),
+                         __ATOMIC_RELAXED);
     if (flags_of(oldfd) & FL_LISTENER)
         flags_set(newfd, FL_LISTENER);
 }
