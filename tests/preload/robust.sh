@@ -12,6 +12,9 @@
 #     server's descriptors come back to where they were; and with a table
 #     smaller than the flood (a low descriptor limit), the oldest stalled
 #     ones make room;
+#   - D3: a threaded server with a blocking listener (python3 -m
+#     http.server) with 20, then 100 half-header connections held open:
+#     at least 99% of good requests are served, as without the preload;
 # Only 127.0.0.1 and ::1 carry traffic. Every wait is bounded and loads are
 # checked by counts (or by generous bounds), not by tight timings. Prints
 # ok/FAIL per check and ends with "preload-robust: N passed, M failed".
@@ -120,10 +123,12 @@ if d2 d2-table 20000 6; then
         wait_fds "$D2_PID" "$D2_BASE"
 fi
 
-# A descriptor limit of 600: 300 parking slots for 1000 stalled connections
-# that reconnect as soon as they are closed.
-if d2 d2-evict 600 8 --reconnect; then
-    expect_eq "D2: a table smaller than the flood (300 slots, 1000 stalled, reconnecting): every good client is served" \
+# A descriptor limit of 600: 300 parking slots for 1000 stalled connections.
+# (Stalled clients that reconnect at once when evicted make a connection
+# flood, which overflows the kernel's listen queue, and good clients then
+# wait for SYN retransmits: that is the backlog's limit, not the table's.)
+if d2 d2-evict 600 6; then
+    expect_eq "D2: a table smaller than the flood (300 slots, 1000 stalled): every good client is served" \
         "$(field "$D2_GOOD" ok)" 200
     check "D2: ... p95 under 500 ms ($D2_GOOD)" "$D2_GOOD" between "$(field "$D2_GOOD" p95)" 0 499
     expect_eq "D2: ... and every good client whose header comes in two parts 20 ms apart" \
@@ -132,5 +137,26 @@ if d2 d2-evict 600 8 --reconnect; then
     check "D2: ... and the server's descriptors come back to $D2_BASE (now $(fds "$D2_PID"))" "fds" \
         wait_fds "$D2_PID" "$D2_BASE"
 fi
+
+# ---- D3: a blocking listener is not serialised by slow headers -----------------
+
+mkdir -p "$T/www"
+echo hello >"$T/www/x"
+for ns in 20 100; do
+    free_port PY
+    start_server "d3-$ns" "$PY" env LD_PRELOAD="$SO" PROXYPROTO_LOG=1 \
+        python3 -u -m http.server "$PY" --bind 127.0.0.1 --directory "$T/www" || continue
+    timeout 60 $LOAD stall 127.0.0.1 "$PY" "$ns" 14 --reconnect >"$T/d3-$ns-stall.out" 2>&1 &
+    sp=$!
+    sleep 1
+    g=$(timeout 120 $LOAD good 127.0.0.1 "$PY" 100 4 http --header v1 --timeout 10)
+    wait "$sp"
+    echo "# D3, $ns stalled: $g; $(cat "$T/d3-$ns-stall.out")"
+    check "D3: python3 -m http.server (threaded, blocking accept) with $ns half-header connections held open serves >= 99 of 100 good requests ($g)" \
+        "$g" between "$(field "$g" ok)" 99 100
+    expect_eq "D3: ... python logged the header's address" \
+        "$(grep -c '^203.0.113.99 - - .*"GET /x HTTP/1.0" 200' "$T/d3-$ns.log")" "$(field "$g" ok)"
+    stop_pid "$BG_PID"
+done
 
 finish
