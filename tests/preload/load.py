@@ -16,6 +16,9 @@
       client 203.0.113.99 first; with --split, its first 8 bytes, then
       the rest MS ms later. Prints "good ok=K n=N p50=A p95=B max=C"
       (latencies in ms, connect to full reply).
+  load.py check HOST PORT N
+      N health checks as HAProxy's L4 check makes them: a v2 LOCAL header,
+      then a reset (SO_LINGER 0), 50 ms apart. Prints "check sent=N".
 Every socket has a timeout; the program ends by itself.
 """
 import selectors
@@ -170,6 +173,25 @@ def good(host, port, n, conc, kind, hdr, timeout, split):
     print("good ok=%d n=%d p50=%d p95=%d max=%d" % (oks[0], n, pct(0.5), pct(0.95), pct(1.0)))
 
 
+def check(host, port, n):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    local = b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00"
+    sent = 0
+    for _ in range(n):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.connect((host, port))
+            s.sendall(local)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sent += 1
+        except OSError:
+            pass
+        s.close()
+        time.sleep(0.05)
+    print("check sent=%d" % sent)
+
+
 def main(a):
     opts = {}
     pos = []
@@ -189,8 +211,10 @@ def main(a):
     elif pos[0] == "good":
         good(pos[1], int(pos[2]), int(pos[3]), int(pos[4]), pos[5], opts.get("header", "none"),
              float(opts.get("timeout", "5")), float(opts.get("split", "0")))
+    elif pos[0] == "check":
+        check(pos[1], int(pos[2]), int(pos[3]))
     else:
-        sys.exit("usage: load.py stall|good ...")
+        sys.exit("usage: load.py stall|good|check ...")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@
 #   - D3: a threaded server with a blocking listener (python3 -m
 #     http.server) with 20, then 100 half-header connections held open:
 #     at least 99% of good requests are served, as without the preload;
+#   - health checks (a LOCAL header, then a reset; HAProxy's own checks)
+#     are closed quietly, never handed to the server; an empty
+#     PROXYPROTO_TRUSTED refuses everything, said once at start-up by the
+#     process that listens; a configuration error is not printed by
+#     programs that do not listen; refusal logs are rate-limited with a
+#     count of what was left out; no timerfd is left behind;
 # Only 127.0.0.1 and ::1 carry traffic. Every wait is bounded and loads are
 # checked by counts (or by generous bounds), not by tight timings. Prints
 # ok/FAIL per check and ends with "preload-robust: N passed, M failed".
@@ -158,5 +164,61 @@ for ns in 20 100; do
         "$(grep -c '^203.0.113.99 - - .*"GET /x HTTP/1.0" 200' "$T/d3-$ns.log")" "$(field "$g" ok)"
     stop_pid "$BG_PID"
 done
+
+# ---- health checks ---------------------------------------------------------------
+
+free_port PYH HC
+start_server hc "$PYH" env LD_PRELOAD="$SO" PROXYPROTO_LOG=1 \
+    python3 -u -m http.server "$PYH" --bind 127.0.0.1 --directory "$T/www" || exit 1
+out=$($LOAD check 127.0.0.1 "$PYH" 20)
+{
+    haproxy_global tcp
+    printf '\nlisten hc\n    bind 127.0.0.1:%s\n' "$HC"
+    printf '    server s1 127.0.0.1:%s send-proxy-v2 check check-send-proxy inter 100ms\n' "$PYH"
+} >"$T/hc-haproxy.cfg"
+start_haproxy hc-haproxy "$T/hc-haproxy.cfg" "$HC" || exit 1
+sleep 2
+g=$($LOAD good 127.0.0.1 "$HC" 5 1 http)
+expect_eq "health checks: $out (LOCAL header, then reset) and HAProxy's own checks for 2 s: python logged no error" \
+    "$(grep -c -E 'Traceback|ConnectionResetError|Exception' "$T/hc.log")" 0
+expect_eq "health checks: ... and real requests through that HAProxy are served ($g)" "$(field "$g" ok)" 5
+check "health checks: ... HAProxy saw the server UP" "$(tail -n 3 "$T/hc-haproxy.log" | tr '\n' '|')" \
+    eval '! grep -q "is DOWN" "$T/hc-haproxy.log"'
+
+# ---- settings and messages -----------------------------------------------------
+
+free_port PYE
+start_server empty "$PYE" env LD_PRELOAD="$SO" PROXYPROTO_TRUSTED= \
+    python3 -u -m http.server "$PYE" --bind 127.0.0.1 --directory "$T/www" || exit 1
+expect_line "PROXYPROTO_TRUSTED= (empty): said at start-up" "$T/empty.log" \
+    "PROXYPROTO_TRUSTED=: set but empty, so no load balancer is trusted"
+g=$($LOAD good 127.0.0.1 "$PYE" 1 1 http --header v1 --timeout 3)
+expect_eq "PROXYPROTO_TRUSTED= (empty): a connection from loopback with a header is refused" "$(field "$g" ok)" 0
+expect_eq "PROXYPROTO_TRUSTED=127.0.0.1/8: the entry and the reason, once, by the process that listens" \
+    "$(env LD_PRELOAD="$SO" PROXYPROTO_TRUSTED=127.0.0.1/8,::1 sh -c 'true; python3 -c "import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen()"' 2>&1 | grep -c 'PROXYPROTO_TRUSTED=127.0.0.1/8,::1: 127.0.0.1/8: host bits set, did you mean 127.0.0.0/8?')" 1
+expect_eq "a configuration error: nothing from programs that do not listen" \
+    "$(env LD_PRELOAD="$SO" PROXYPROTO_TRUSTED=foo sh -c 'true; sleep 0; env true' 2>&1 | grep -c proxyproto-preload)" 0
+
+# 300 connections without a header, as fast as they come, then one more
+# 1.2 s later: at most PP_LOG_PER_SEC (10) refusal lines a second, and the
+# lines plus the counts of those left out add up to 301.
+free_port PYR
+start_server rl "$PYR" env LD_PRELOAD="$SO" PROXYPROTO_LOG=1 \
+    python3 -u -m http.server "$PYR" --bind 127.0.0.1 --directory "$T/www" || exit 1
+t0=$(now_ms)
+$LOAD good 127.0.0.1 "$PYR" 300 8 http --timeout 3 >/dev/null
+secs=$(( ($(now_ms) - t0) / 1000 + 2 ))
+sleep 1.2
+$LOAD good 127.0.0.1 "$PYR" 1 1 http --timeout 3 >/dev/null
+sleep 0.3
+lines=$(grep -c 'refused connection from' "$T/rl.log")
+left=$(sed -n 's/.*: \([0-9]*\) refused connection(s) not logged.*/\1/p' "$T/rl.log" | awk '{ n += $1 } END { print n + 0 }')
+check "refusal logs rate-limited: $lines lines in about $secs s (at most $((secs * 10)))" "$lines lines" \
+    between "$lines" 1 $((secs * 10))
+expect_eq "refusal logs: lines ($lines) + counts of those left out ($left) = every refusal" $((lines + left)) 301
+
+# No timerfd left behind: the epoll probe of D2, once nothing is parked.
+expect_eq "no timerfd left open once nothing is parked (D2's server)" \
+    "$(ls -l "/proc/$D2_PID/fd" 2>/dev/null | grep -c timerfd)" 0
 
 finish

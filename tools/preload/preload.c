@@ -101,6 +101,7 @@
 #define _GNU_SOURCE
 #include "proxyproto.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -269,11 +270,51 @@ static long parse_num(const char *s, long lo, long hi)
     return v >= lo && v <= hi ? v : -1;
 }
 
+/* Configuration errors, said by announce(): once, by the process that
+ * listens, not by every program a wrapper script runs on the way. */
+#define PP_CFG_MSGS 6
+static char cfg_msg[PP_CFG_MSGS][320];
+static int n_cfg_msg;
+
 static void bad_value(const char *name, const char *value, const char *why)
 {
     cfg.ok = 0;
-    log_line("%s=%s: %s; every connection on a TCP listener will be refused",
-             name, value, why);
+    if (n_cfg_msg < PP_CFG_MSGS)
+        snprintf(cfg_msg[n_cfg_msg++], sizeof cfg_msg[0],
+                 "%s=%s: %s; every connection on a TCP listener will be refused", name,
+                 value, why);
+}
+
+/* Why a PROXYPROTO_TRUSTED entry does not parse, into why[cap]. */
+static void cidr_why(const char *tok, char *why, size_t cap)
+{
+    const char *slash = strchr(tok, '/');
+    char addr[64], net[64];
+    proxyproto_cidr c;
+    long plen;
+    int max, i;
+
+    if (slash != NULL && (size_t)(slash - tok) < sizeof addr) {
+        memcpy(addr, tok, (size_t)(slash - tok));
+        addr[slash - tok] = '\0';
+        if (proxyproto_cidr_parse(&c, addr) == 0) {
+            max = c.family == PROXYPROTO_AF_INET ? 32 : 128;
+            if ((plen = parse_num(slash + 1, 0, max)) < 0) {
+                snprintf(why, cap, "%s: the prefix length must be 0 to %d", tok, max);
+                return;
+            }
+            for (i = 0; i < 16; i++) { /* the network: host bits cleared */
+                long keep = plen - 8L * i;
+                c.addr[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+            }
+            if (inet_ntop(max == 32 ? AF_INET : AF_INET6, c.addr, net, sizeof net) == NULL)
+                net[0] = '\0';
+            snprintf(why, cap, "%s: host bits set, did you mean %s/%ld?", tok, net, plen);
+            return;
+        }
+    }
+    snprintf(why, cap, "%s: not an address or a CIDR (expected e.g. 10.0.0.0/8, "
+             "2001:db8::/32, 127.0.0.1 or ::1)", tok);
 }
 
 static void load_config(void)
@@ -336,20 +377,32 @@ static void load_config(void)
             bad_value("PROXYPROTO_PORTS", v, "expected ports 1-65535, comma separated (at most 64)");
         }
     }
-    v = env("PROXYPROTO_TRUSTED");
+    v = getenv("PROXYPROTO_TRUSTED");
     p = v != NULL ? v : "127.0.0.0/8,::1";
     while ((t = next_token(&p, tok, sizeof tok)) > 0) {
-        if (cfg.n_trusted == PP_MAX_TRUSTED ||
-            proxyproto_cidr_parse(&cfg.trusted[cfg.n_trusted], tok) != 0) {
-            t = -1;
+        if (cfg.n_trusted == PP_MAX_TRUSTED) {
+            bad_value("PROXYPROTO_TRUSTED", v, "more than 64 entries");
+            break;
+        }
+        if (proxyproto_cidr_parse(&cfg.trusted[cfg.n_trusted], tok) != 0) {
+            char why[200];
+            cidr_why(tok, why, sizeof why);
+            bad_value("PROXYPROTO_TRUSTED", v, why);
             break;
         }
         cfg.n_trusted++;
     }
-    if (t < 0 || cfg.n_trusted == 0) {
-        cfg.n_trusted = 0;
-        bad_value("PROXYPROTO_TRUSTED", v != NULL ? v : "", "expected CIDRs such as 10.0.0.0/8 or ::1 (at most 64)");
+    if (t < 0) {
+        bad_value("PROXYPROTO_TRUSTED", v != NULL ? v : "", "an entry longer than 63 characters");
+    } else if (cfg.n_trusted == 0 && cfg.ok) {
+        /* Set but empty (an unset shell variable, say): trust no one,
+         * rather than silently the default. */
+        bad_value("PROXYPROTO_TRUSTED", v != NULL ? v : "",
+                  "set but empty, so no load balancer is trusted (unset it for the "
+                  "default, 127.0.0.0/8,::1)");
     }
+    if (!cfg.ok)
+        cfg.n_trusted = 0;
     policy.trusted = cfg.trusted;
     policy.n_trusted = cfg.n_trusted;
     policy.flags = cfg.optional ? PROXYPROTO_POLICY_ALLOW_UNTRUSTED : 0;
@@ -362,8 +415,13 @@ static void announce(void)
 {
     static int done;
     const char *v;
+    int i;
 
-    if (!cfg.ok || __atomic_exchange_n(&done, 1, __ATOMIC_RELAXED))
+    if (__atomic_exchange_n(&done, 1, __ATOMIC_RELAXED))
+        return;
+    for (i = 0; i < n_cfg_msg; i++)
+        log_line("%s", cfg_msg[i]);
+    if (!cfg.ok)
         return;
     if (cfg.optional)
         log_line("WARNING: PROXYPROTO_OPTIONAL=1: connections without a PROXY header "
@@ -677,6 +735,15 @@ static int conn_answer(int fd, int dst, struct sockaddr *addr, socklen_t *alen)
 #define R_WAIT 0 /* nothing more yet */
 #define R_DONE 1 /* header read: hdr */
 #define R_PASS 2 /* no header (optional mode): real addresses */
+#define R_GONE 3 /* health check gone: closed quietly */
+
+/* A header without addresses (LOCAL, v1 UNKNOWN: what health checks
+ * send) and nothing after it yet: the connection is held this long for a
+ * first byte. HAProxy's checks reset right after the header; a server
+ * handed such a connection logs an error for every check. */
+#ifndef PP_LOCAL_GRACE_MS
+#define PP_LOCAL_GRACE_MS 250
+#endif
 
 /* Reasons of our own for refusing a connection. */
 #define E_VERSION (-1001)
@@ -691,6 +758,7 @@ struct cstate {
     int flags;       /* SOCK_NONBLOCK, SOCK_CLOEXEC: as accepted */
     int lfamily;     /* the listener's */
     int undecided;   /* optional mode: no byte looked at yet */
+    int local_wait;  /* header without addresses in: waiting for a byte */
     int err;         /* errno of a PROXYPROTO_ERR_SYSTEM */
     long long deadline;
     struct sockaddr_storage peer; /* from the real accept */
@@ -705,6 +773,7 @@ static void cstate_init(struct cstate *c, int fd, int flags, int lfamily, unsign
     c->flags = flags;
     c->lfamily = lfamily;
     c->undecided = 0;
+    c->local_wait = 0;
     c->err = 0;
     c->deadline = now_ns() + (long long)cfg.timeout_ms * 1000000LL;
     proxyproto_reader_init(&c->r, buf, PP_HEADER_MAX);
@@ -727,12 +796,36 @@ static int screen(struct cstate *c)
     return 0;
 }
 
+/* 1 when fd has a byte to read, 0 not yet, -1 closed or reset. */
+static int peek_one(int fd)
+{
+    unsigned char b;
+    ssize_t n;
+
+    do
+        n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        return 1;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+}
+
+static int has_addresses(const proxyproto_header *h)
+{
+    return proxyproto_use_header_addresses(h) &&
+           (h->family == PROXYPROTO_AF_INET || h->family == PROXYPROTO_AF_INET6);
+}
+
 /* Reads what has arrived of the header, never blocking, never a byte past
- * it. R_WAIT, R_DONE, R_PASS or a reason to refuse. */
+ * it. R_WAIT, R_DONE, R_PASS, R_GONE or a reason to refuse. */
 static int advance(struct cstate *c)
 {
     int rc, tries;
 
+    if (c->local_wait) {
+        rc = peek_one(c->fd);
+        return rc > 0 ? R_DONE : rc == 0 ? R_WAIT : R_GONE;
+    }
     if (c->undecided) {
         /* Optional mode: peek at the first bytes; if they cannot start a
          * header, the connection has none and is handed over untouched. */
@@ -767,7 +860,23 @@ static int advance(struct cstate *c)
         return rc;
     if ((cfg.versions & (1u << c->hdr.version)) == 0)
         return E_VERSION;
+    if (!has_addresses(&c->hdr)) {
+        rc = peek_one(c->fd);
+        if (rc < 0)
+            return R_GONE;
+        if (rc == 0) {
+            c->local_wait = 1;
+            c->deadline = now_ns() + PP_LOCAL_GRACE_MS * 1000000LL;
+            return R_WAIT;
+        }
+    }
     return R_DONE;
+}
+
+/* What a connection whose deadline passed comes to. */
+static int expired(const struct cstate *c)
+{
+    return c->local_wait ? R_DONE : c->undecided ? R_PASS : PROXYPROTO_ERR_TIMEOUT;
 }
 
 /* Waits (poll) until the header is in or the deadline passes. */
@@ -782,7 +891,7 @@ static int wait_header(struct cstate *c)
             return rc;
         left = c->deadline - now_ns();
         if (left <= 0)
-            return c->undecided ? R_PASS : PROXYPROTO_ERR_TIMEOUT;
+            return expired(c);
         pfd.fd = c->fd;
         pfd.events = POLLIN;
         pfd.revents = 0;
@@ -874,6 +983,16 @@ static int log_allowed(void)
 
 static void reject(const struct cstate *c, int rc)
 {
+    if (rc == R_GONE) {
+        if (cfg.log >= 2) {
+            char lb[80];
+            fmt_sa(lb, sizeof lb, (const struct sockaddr *)&c->peer);
+            log_line("closed fd=%d from %s: health check (header without addresses, "
+                     "then closed or reset)", c->fd, lb);
+        }
+        real_close(c->fd);
+        return;
+    }
     if (cfg.log >= 1 && log_allowed()) {
         char who[80], why[200];
         fmt_sa(who, sizeof who, (const struct sockaddr *)&c->peer);
@@ -1725,9 +1844,10 @@ static void pending_step(int li)
                 continue;
             }
             rc = advance(c);
+            p->deadline = c->deadline; /* a health check's grace */
         }
         if (rc == R_WAIT && now >= p->deadline)
-            rc = c->undecided ? R_PASS : PROXYPROTO_ERR_TIMEOUT;
+            rc = expired(c);
         if (rc == R_DONE || rc == R_PASS) {
             p->ready = rc;
         } else if (rc != R_WAIT) {
