@@ -21,6 +21,8 @@
 #     process that listens; a configuration error is not printed by
 #     programs that do not listen; refusal logs are rate-limited with a
 #     count of what was left out; no timerfd is left behind;
+#   - D4: at most 3 system calls per accepted connection on top of the
+#     server's own when the header is complete at accept (strace counts);
 # Only 127.0.0.1 and ::1 carry traffic. Every wait is bounded and loads are
 # checked by counts (or by generous bounds), not by tight timings. Prints
 # ok/FAIL per check and ends with "preload-robust: N passed, M failed".
@@ -35,10 +37,10 @@ SO=$BDIR/lib/libproxyproto-preload.so
 PP=$BIN/proxyproto
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-need_tools python3 haproxy || { finish; exit 1; }
+need_tools python3 haproxy strace || { finish; exit 1; }
 PROBE=$BDIR/tests/preload-probe
 LOAD="python3 $HERE/load.py"
-for f in "$SO" "$PP" "$PROBE" "$BDIR/tests/preload-sigclose"; do
+for f in "$SO" "$PP" "$PROBE" "$BDIR/tests/preload-sigclose" "$BDIR/tests/preload-acceptn"; do
     if [ ! -e "$f" ]; then
         fail "prerequisite $f" "missing (make test-preload builds it)"
         finish
@@ -220,5 +222,18 @@ expect_eq "refusal logs: lines ($lines) + counts of those left out ($left) = eve
 # No timerfd left behind: the epoll probe of D2, once nothing is parked.
 expect_eq "no timerfd left open once nothing is parked (D2's server)" \
     "$(ls -l "/proc/$D2_PID/fd" 2>/dev/null | grep -c timerfd)" 0
+
+# ---- D4: what accepting costs ------------------------------------------------------
+
+# preload-acceptn (an nginx-like epoll accept loop) under strace, plain and
+# with the preload, 200 connections whose header is in before accept: the
+# preload may add the header's peek and read and one fstat (the inode that
+# guards the address table), nothing else.
+out=$(timeout 120 python3 "$HERE/syscalls.py" "$BDIR" 200 2>&1)
+sc=$(printf '%s\n' "$out" | grep '^syscalls ')
+echo "# D4: $sc"
+check "D4: at most 3 extra system calls per accepted connection ($sc)" \
+    "$(printf '%s\n' "$out" | tr '\n' '|')" \
+    eval '[ -n "$sc" ] && awk -v e="$(field "$sc" extra_per_conn)" "BEGIN { exit !(e <= 3.0) }"'
 
 finish

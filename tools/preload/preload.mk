@@ -17,6 +17,7 @@
 PRELOAD_SO := $(B)/lib/libproxyproto-preload.so
 PRELOAD_PROBE := $(B)/tests/preload-probe
 PRELOAD_SIGCLOSE := $(B)/tests/preload-sigclose
+PRELOAD_ACCEPTN := $(B)/tests/preload-acceptn
 PRELOAD_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
 PRELOAD_LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
 PRELOAD_ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(PRELOAD_CFLAGS)
@@ -57,6 +58,11 @@ $(PRELOAD_SIGCLOSE): tests/preload/sigclose.c
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
 
-test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE)
+# What accepting costs, in system calls (strace) (issue 13, D4).
+$(PRELOAD_ACCEPTN): tests/preload/acceptn.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
+
+test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE) $(PRELOAD_ACCEPTN)
 	timeout -k 5 300 bash tests/preload/run.sh $(B)
 	timeout -k 5 300 bash tests/preload/robust.sh $(B)
