@@ -31,6 +31,9 @@ BDIR=${1:-build}
 case $BDIR in /*) ;; *) BDIR=$PWD/$BDIR ;; esac
 TEST_NAME=preload-robust
 unset INTEG_RESULTS
+# python3 (through pyenv shims) can take seconds to start while make -j2
+# check runs other suites.
+START_WAIT=15
 . "$(dirname "$0")/../integration/lib.sh" "$BDIR/bin"
 
 SO=$BDIR/lib/libproxyproto-preload.so
