@@ -10,13 +10,16 @@
 #                        HAProxy and `proxyproto send`; robust.sh: the
 #                        same under abuse (signals, floods, stalled headers)
 #
-# The library is linked in statically; preload.map exports only the libc
-# functions it intercepts. It is built without sanitizers even under
+# Its sources are tools/preload/*.c, one concern each (preload.c says which),
+# sharing tools/preload/preload.h. The library is linked in statically;
+# preload.map exports only the libc functions it intercepts. It is built without sanitizers even under
 # SANITIZE=...: a sanitized .so cannot be preloaded into programs that are
 # not (python3, nginx), so with SANITIZE the library's sources are compiled
 # a second time for it.
 
 PRELOAD_SO := $(B)/lib/libproxyproto-preload.so
+PRELOAD_SRC := $(sort $(wildcard tools/preload/*.c))
+PRELOAD_OBJ := $(PRELOAD_SRC:tools/preload/%.c=$(B)/obj/preload/%.o)
 PRELOAD_PROBE := $(B)/tests/preload-probe
 PRELOAD_SIGCLOSE := $(B)/tests/preload-sigclose
 PRELOAD_ACCEPTN := $(B)/tests/preload-acceptn
@@ -34,7 +37,7 @@ all: $(PRELOAD_SO)
 preload: $(PRELOAD_SO)
 CHECKS += test-preload
 
-$(B)/obj/preload/preload.o: tools/preload/preload.c $(HEADERS)
+$(B)/obj/preload/%.o: tools/preload/%.c tools/preload/preload.h $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
@@ -42,11 +45,11 @@ $(B)/obj/preload/lib/%.o: lib/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) -fPIC -fvisibility=hidden -DPROXYPROTO_BUILDING -c $< -o $@
 
-$(PRELOAD_SO): $(B)/obj/preload/preload.o $(PRELOAD_LIB_OBJ) tools/preload/preload.map
+$(PRELOAD_SO): $(PRELOAD_OBJ) $(PRELOAD_LIB_OBJ) tools/preload/preload.map
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_CFLAGS) $(PRELOAD_LDFLAGS) -shared -Wl,-z,defs \
 	    -Wl,--version-script=tools/preload/preload.map -o $@ \
-	    $(B)/obj/preload/preload.o $(PRELOAD_LIB_OBJ) -pthread -ldl
+	    $(PRELOAD_OBJ) $(PRELOAD_LIB_OBJ) -pthread -ldl
 
 # A plain server that knows nothing of PROXY (not linked with the library):
 # prints what accept, getpeername and getsockname tell it, and echoes.
