@@ -170,6 +170,7 @@ struct listener {
     int waiters;         /* threads waiting inside accept on it */
     int bell_fd;         /* our doorbell connection to it, -1: none */
     struct sockaddr_storage bell_me; /* its local address */
+    long long bell_at;   /* when it was rung */
 };
 
 /* What the scans look at, kept apart from the read state (pstate) so that
@@ -208,6 +209,7 @@ struct pstate {
 
 #define A_BELL 3    /* our doorbell (closed): a parked connection is ready */
 
+#define PP_BELL_RETRY_MS 1000 /* a doorbell nobody answered is rung again */
 #define PP_POLL_MAX 256 /* parked connections a waiting accept polls at once */
 
 /* preload.c: the real libc functions */

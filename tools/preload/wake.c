@@ -72,6 +72,7 @@ static void bell_ring(int li)
         return;
     }
     L->bell_fd = s;
+    L->bell_at = now_ns();
     __atomic_store_n(&bell_port[L->fd], port_of(&L->bell_me), __ATOMIC_RELEASE);
 }
 
@@ -126,6 +127,10 @@ static void *helper_main(void *arg)
             for (i = 0; i < pend_hi; i++)
                 if (pend[i].used && pend[i].li == li && pend[i].ready)
                     r++;
+            /* Unanswered for a while: another process sharing the
+             * listener (pre-fork servers) took it; ring again. */
+            if (r > 0 && L->bell_fd >= 0 && now_ns() - L->bell_at > PP_BELL_RETRY_MS * 1000000LL)
+                bell_clear(li);
             if (r > 0 && L->waiters == 0)
                 bell_ring(li);
             ready += r;
