@@ -1,7 +1,7 @@
 /*
  * tools/preload/fdtable.c - per-descriptor flags and the address table that
  * getpeername() and getsockname() answer from (lock-free seqlocks, checked
- * against the socket's inode).
+ * against the socket's real peer).
  */
 #include "preload.h"
 
@@ -86,7 +86,7 @@ static void slot_write(struct conn_slot *s, const uint64_t *w)
             break;
         /* Two writers of one descriptor at once only happen when the
          * application closes a descriptor it is being given; give up
-         * rather than spin (readers check the inode anyway). */
+         * rather than spin (readers check the peer anyway). */
         if (tries >= 1000)
             return;
         sched_yield();
@@ -142,7 +142,8 @@ void conn_clear(int fd)
         slot_write(&conns[fd], zero);
 }
 
-/* The entry of fd if it has one: 1 and *p, *ino; else 0. */
+/* The entry of fd if it has one: 1 and *p, *ino (the peer's fingerprint);
+ * else 0. */
 int conn_load(int fd, struct pair *p, uint64_t *ino)
 {
     uint64_t w[CW];
@@ -217,16 +218,51 @@ int pair_from_header(struct pair *p, const proxyproto_header *h, int lfam)
 }
 
 /* getpeername/getsockname from the table: 1 when fd has a live entry. */
+/* FNV-1a (64 bits) of a socket's peer: family, address and port. What
+ * ties an entry to its connection: a descriptor number reused for another
+ * socket (closed behind our back) has another peer, or none. 0 for none. */
+uint64_t peer_fingerprint(const struct sockaddr *sa)
+{
+    const unsigned char *a;
+    size_t n, i;
+    uint64_t h = 14695981039346656037u;
+    uint16_t port;
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)(const void *)sa;
+        a = (const unsigned char *)&s->sin_addr;
+        n = 4;
+        port = s->sin_port;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)(const void *)sa;
+        a = s->sin6_addr.s6_addr;
+        n = 16;
+        port = s->sin6_port;
+    } else {
+        return 0;
+    }
+    h = (h ^ (uint64_t)sa->sa_family) * 1099511628211u;
+    for (i = 0; i < n; i++)
+        h = (h ^ a[i]) * 1099511628211u;
+    h = (h ^ (port & 0xff)) * 1099511628211u;
+    h = (h ^ (port >> 8)) * 1099511628211u;
+    return h != 0 ? h : 1;
+}
+
 int conn_answer(int fd, int dst, struct sockaddr *addr, socklen_t *alen)
 {
     struct pair p;
-    struct sockaddr_storage ss;
-    uint64_t ino;
-    socklen_t n;
+    struct sockaddr_storage ss, real;
+    socklen_t n, rl = sizeof real;
+    uint64_t key;
 
-    if (!conn_load(fd, &p, &ino))
+    if (!conn_load(fd, &p, &key))
         return 0;
-    if (inode_of(fd) != ino) { /* closed behind our back, number reused */
+    /* The real peer (the load balancer) must be the one the entry was made
+     * for: the same system call the caller made, so it costs nothing. Not
+     * connected any more (reset): the real answers, as without us. */
+    if (real_getpeername(fd, (struct sockaddr *)&real, &rl) != 0 ||
+        peer_fingerprint((const struct sockaddr *)&real) != key) {
         conn_clear(fd);
         return 0;
     }

@@ -310,13 +310,7 @@ int deliver(struct cstate *c, int kind, struct sockaddr *addr, socklen_t *alen,
         return -1;
     }
     if (use) {
-        uint64_t ino = inode_of(c->fd);
-        if (ino == 0) {
-            c->err = errno;
-            reject(c, PROXYPROTO_ERR_SYSTEM);
-            return -1;
-        }
-        conn_store(c->fd, ino, &p);
+        conn_store(c->fd, peer_fingerprint((const struct sockaddr *)&c->peer), &p);
         n = pair_sockaddr(&p, 0, &ss);
         copy_out(&ss, n, addr, alen);
     } else {

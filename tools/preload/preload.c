@@ -89,8 +89,10 @@
  *    (65536 entries, lock-free seqlocks, no allocation) for connections
  *    that had a header with addresses; the entry is cleared by close(),
  *    and dup(), dup2() and dup3() copy it. Each answer is checked against
- *    the socket's inode, so an entry left behind by a close we did not see
- *    (close_range, fclose) is never used for another socket. A connection
+ *    the socket's real peer (the load balancer's address and port, from
+ *    the real getpeername: the call the caller made), so an entry left
+ *    behind by a close we did not see (close_range, fclose) is never used
+ *    for another socket. A connection
  *    on a descriptor beyond the table whose header carries addresses is
  *    refused (logged).
  *

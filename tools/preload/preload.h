@@ -92,8 +92,8 @@ struct pair {
 
 #define CW 6
 
-/* One descriptor's entry: a seqlock over 6 words (inode; used, family and
- * ports; source; destination), every access atomic, so that a reader
+/* One descriptor's entry: a seqlock over 6 words (the load balancer's
+ * fingerprint; used, family and ports; source; destination), every access atomic, so that a reader
  * (getpeername, in any thread or a signal handler) never sees half an
  * update and nothing can deadlock. */
 struct conn_slot {
@@ -253,6 +253,7 @@ void conn_clear(int fd);
 int conn_load(int fd, struct pair *p, uint64_t *ino);
 socklen_t pair_sockaddr(const struct pair *p, int dst, struct sockaddr_storage *ss);
 int pair_from_header(struct pair *p, const proxyproto_header *h, int lfam);
+uint64_t peer_fingerprint(const struct sockaddr *sa);
 int conn_answer(int fd, int dst, struct sockaddr *addr, socklen_t *alen);
 
 /* header.c: one connection's header: read, refuse, hand over */

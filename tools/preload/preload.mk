@@ -23,6 +23,7 @@ PRELOAD_OBJ := $(PRELOAD_SRC:tools/preload/%.c=$(B)/obj/preload/%.o)
 PRELOAD_PROBE := $(B)/tests/preload-probe
 PRELOAD_SIGCLOSE := $(B)/tests/preload-sigclose
 PRELOAD_ACCEPTN := $(B)/tests/preload-acceptn
+PRELOAD_STALE := $(B)/tests/preload-stale
 PRELOAD_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
 PRELOAD_LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
 PRELOAD_ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(PRELOAD_CFLAGS)
@@ -68,7 +69,12 @@ $(PRELOAD_ACCEPTN): tests/preload/acceptn.c
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
 
-test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE) $(PRELOAD_ACCEPTN)
+# An address-table entry left by a close the preload did not see.
+$(PRELOAD_STALE): tests/preload/stale.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
+
+test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE) $(PRELOAD_ACCEPTN) $(PRELOAD_STALE)
 	timeout -k 5 300 bash tests/preload/run.sh $(B)
 	timeout -k 5 300 bash tests/preload/robust.sh $(B)
 
