@@ -60,8 +60,8 @@
  *    rely on it): it is refused, with a warning; make the server listen on
  *    IPv6 too (::ffff:a.b.c.d in a header is reported as a.b.c.d there).
  *  - The common path (nothing parked for the listener, the header in at
- *    accept): the real accept with the caller's flags, the header's peek
- *    and read, one fstat (accept.c).
+ *    accept): the real accept with the caller's flags, then the header's
+ *    peek and read (accept.c).
  *  - A connection whose header is incomplete at accept is parked in a
  *    per-process table sized to the descriptor limit; when it is full, the
  *    oldest stalled connection of the busiest peer makes room (park.c).
