@@ -225,13 +225,13 @@ start_bg() {
 }
 
 # start_server NAME PORT CMD...: start_bg, then wait until PORT listens.
-# FAILs (and returns 1) when it does not within 5 s.
+# FAILs (and returns 1) when it does not within START_WAIT seconds (5).
 start_server() {
     local _sname=$1 _sport=$2
     shift 2
     start_bg "$_sname" "$@"
-    if ! wait_listen "$_sport" "$BG_PID" 5; then
-        fail "start $_sname" "not listening on port $_sport after 5 s: $(tail -n 5 "$T/$_sname.log" | tr '\n' '|')"
+    if ! wait_listen "$_sport" "$BG_PID" "${START_WAIT:-5}"; then
+        fail "start $_sname" "not listening on port $_sport after ${START_WAIT:-5} s: $(tail -n 5 "$T/$_sname.log" | tr '\n' '|')"
         return 1
     fi
 }

@@ -30,6 +30,9 @@ BDIR=${1:-build}
 case $BDIR in /*) ;; *) BDIR=$PWD/$BDIR ;; esac
 TEST_NAME=preload
 unset INTEG_RESULTS
+# python3 (through pyenv shims) can take seconds to start while make -j2
+# check runs other suites.
+START_WAIT=15
 . "$(dirname "$0")/../integration/lib.sh" "$BDIR/bin"
 
 SO=$BDIR/lib/libproxyproto-preload.so
@@ -192,7 +195,8 @@ expect_eq "untrusted peer: the reason is PROXYPROTO_ERR_UNTRUSTED" \
 expect_eq "untrusted peer: python never saw it" "$(count_lines "$T/pyu.log" "GET /x?untrusted")" 0
 
 # Header timeout: a silent client is dropped after PROXYPROTO_TIMEOUT_MS,
-# and the client after it served (python waits for the header in accept).
+# and the client after it is served without waiting for that (accept
+# watches both; the helper thread closes the silent one at its deadline).
 free_port PYT
 start_py pyt "$PYT" 127.0.0.1 PROXYPROTO_LOG=1 PROXYPROTO_TIMEOUT_MS=1000 || exit 1
 t0=$(now_ms)
@@ -202,8 +206,8 @@ send "$T/reply" "127.0.0.1:$PYT" "$(printf "$REQ" after-silent)" --v1 --src 203.
 t1=$(($(now_ms) - t0))
 expect_first "timeout: the client after a silent one is served" "$T/reply" "HTTP/1.0 200 OK"
 expect_py "timeout: ... with its address" "$T/pyt.log" after-silent 203.0.113.13
-check "timeout: ... once the silent one timed out (${t1} ms after it, want 800-3000)" \
-    "served after $t1 ms" between "$t1" 800 3000
+check "timeout: ... without waiting for the silent one (${t1} ms after it, want < 700)" \
+    "served after $t1 ms" between "$t1" 0 699
 for i in $(seq 60); do [ -s "$T/silent.ms" ] && break; sleep 0.05; done
 ms=$(cat "$T/silent.ms" 2>/dev/null || echo 99999)
 check "timeout: the silent client was closed after ${ms} ms (want 800-3000)" "closed after $ms ms" \

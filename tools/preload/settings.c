@@ -1,0 +1,256 @@
+/*
+ * tools/preload/settings.c - PROXYPROTO_* settings, read once at load; the
+ * log (one write per line, refusals rate-limited); the start-up messages,
+ * said by the process that listens.
+ */
+#include "preload.h"
+
+/* ------------------------------------------------------------------------
+ * Configuration
+ * ------------------------------------------------------------------------ */
+
+struct pp_cfg cfg;
+
+proxyproto_policy policy;
+
+/* One line on stderr, written with one write() so that lines of several
+ * threads or processes do not mix. No stdio stream is used. */
+void log_line(const char *fmt, ...)
+{
+    char buf[640];
+    int n, k;
+    va_list ap;
+
+    n = snprintf(buf, sizeof buf, "proxyproto-preload[%ld]: ", (long)getpid());
+    if (n < 0)
+        return;
+    va_start(ap, fmt);
+    k = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return;
+    n += k;
+    if (n > (int)sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    while (n > 0) {
+        ssize_t w = write(2, buf, (size_t)n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        n -= (int)w;
+    }
+}
+
+/* Value of an environment variable, NULL when unset or empty. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static int is_sep(char c)
+{
+    return c == ',' || c == ' ' || c == '\t' || c == '\n';
+}
+
+/* Next token of a comma/space separated list into tok[0..cap), or 0 at
+ * the end; -1 when a token does not fit. */
+static int next_token(const char **p, char *tok, size_t cap)
+{
+    size_t n = 0;
+
+    while (is_sep(**p))
+        (*p)++;
+    if (**p == '\0')
+        return 0;
+    while (**p != '\0' && !is_sep(**p)) {
+        if (n + 1 >= cap)
+            return -1;
+        tok[n++] = *(*p)++;
+    }
+    tok[n] = '\0';
+    return 1;
+}
+
+/* A decimal number in [lo, hi], the whole token; -1 otherwise. */
+static long parse_num(const char *s, long lo, long hi)
+{
+    long v = 0;
+
+    if (*s == '\0')
+        return -1;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9' || v > hi)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v >= lo && v <= hi ? v : -1;
+}
+
+/* Configuration errors, said by announce(): once, by the process that
+ * listens, not by every program a wrapper script runs on the way. */
+static char cfg_msg[PP_CFG_MSGS][320];
+static int n_cfg_msg;
+
+static void bad_value(const char *name, const char *value, const char *why)
+{
+    cfg.ok = 0;
+    if (n_cfg_msg < PP_CFG_MSGS)
+        snprintf(cfg_msg[n_cfg_msg++], sizeof cfg_msg[0],
+                 "%s=%s: %s; every connection on a TCP listener will be refused", name,
+                 value, why);
+}
+
+/* Why a PROXYPROTO_TRUSTED entry does not parse, into why[cap]. */
+static void cidr_why(const char *tok, char *why, size_t cap)
+{
+    const char *slash = strchr(tok, '/');
+    char addr[64], net[64];
+    proxyproto_cidr c;
+    long plen;
+    int max, i;
+
+    if (slash != NULL && (size_t)(slash - tok) < sizeof addr) {
+        memcpy(addr, tok, (size_t)(slash - tok));
+        addr[slash - tok] = '\0';
+        if (proxyproto_cidr_parse(&c, addr) == 0) {
+            max = c.family == PROXYPROTO_AF_INET ? 32 : 128;
+            if ((plen = parse_num(slash + 1, 0, max)) < 0) {
+                snprintf(why, cap, "%s: the prefix length must be 0 to %d", tok, max);
+                return;
+            }
+            for (i = 0; i < 16; i++) { /* the network: host bits cleared */
+                long keep = plen - 8L * i;
+                c.addr[i] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+            }
+            if (inet_ntop(max == 32 ? AF_INET : AF_INET6, c.addr, net, sizeof net) == NULL)
+                net[0] = '\0';
+            snprintf(why, cap, "%s: host bits set, did you mean %s/%ld?", tok, net, plen);
+            return;
+        }
+    }
+    snprintf(why, cap, "%s: not an address or a CIDR (expected e.g. 10.0.0.0/8, "
+             "2001:db8::/32, 127.0.0.1 or ::1)", tok);
+}
+
+void load_config(void)
+{
+    const char *v, *p;
+    char tok[64];
+    int t;
+    long n;
+
+    cfg.ok = 1;
+    cfg.log = 0;
+    cfg.optional = 0;
+    cfg.timeout_ms = 3000;
+    cfg.versions = (1u << 1) | (1u << 2);
+
+    if ((v = env("PROXYPROTO_LOG")) != NULL) {
+        if ((n = parse_num(v, 0, 2)) < 0)
+            bad_value("PROXYPROTO_LOG", v, "expected 0, 1 or 2");
+        else
+            cfg.log = (int)n;
+    }
+    if ((v = env("PROXYPROTO_OPTIONAL")) != NULL) {
+        if ((n = parse_num(v, 0, 1)) < 0)
+            bad_value("PROXYPROTO_OPTIONAL", v, "expected 0 or 1");
+        else
+            cfg.optional = (int)n;
+    }
+    if ((v = env("PROXYPROTO_TIMEOUT_MS")) != NULL) {
+        if ((n = parse_num(v, 1, 3600000)) < 0)
+            bad_value("PROXYPROTO_TIMEOUT_MS", v, "expected milliseconds, 1 to 3600000");
+        else
+            cfg.timeout_ms = (int)n;
+    }
+    if ((v = env("PROXYPROTO_VERSIONS")) != NULL) {
+        unsigned set = 0;
+        p = v;
+        while ((t = next_token(&p, tok, sizeof tok)) > 0) {
+            if ((n = parse_num(tok, 1, 2)) < 0) {
+                t = -1;
+                break;
+            }
+            set |= 1u << n;
+        }
+        if (t < 0 || set == 0)
+            bad_value("PROXYPROTO_VERSIONS", v, "expected 1, 2 or 1,2");
+        else
+            cfg.versions = set;
+    }
+    if ((v = env("PROXYPROTO_PORTS")) != NULL) {
+        p = v;
+        while ((t = next_token(&p, tok, sizeof tok)) > 0) {
+            if (cfg.n_ports == PP_MAX_PORTS || (n = parse_num(tok, 1, 65535)) < 0) {
+                t = -1;
+                break;
+            }
+            cfg.ports[cfg.n_ports++] = (uint16_t)n;
+        }
+        if (t < 0 || cfg.n_ports == 0) {
+            cfg.n_ports = 0;
+            bad_value("PROXYPROTO_PORTS", v, "expected ports 1-65535, comma separated (at most 64)");
+        }
+    }
+    v = getenv("PROXYPROTO_TRUSTED");
+    p = v != NULL ? v : "127.0.0.0/8,::1";
+    while ((t = next_token(&p, tok, sizeof tok)) > 0) {
+        if (cfg.n_trusted == PP_MAX_TRUSTED) {
+            bad_value("PROXYPROTO_TRUSTED", v, "more than 64 entries");
+            break;
+        }
+        if (proxyproto_cidr_parse(&cfg.trusted[cfg.n_trusted], tok) != 0) {
+            char why[200];
+            cidr_why(tok, why, sizeof why);
+            bad_value("PROXYPROTO_TRUSTED", v, why);
+            break;
+        }
+        cfg.n_trusted++;
+    }
+    if (t < 0) {
+        bad_value("PROXYPROTO_TRUSTED", v != NULL ? v : "", "an entry longer than 63 characters");
+    } else if (cfg.n_trusted == 0 && cfg.ok) {
+        /* Set but empty (an unset shell variable, say): trust no one,
+         * rather than silently the default. */
+        bad_value("PROXYPROTO_TRUSTED", v != NULL ? v : "",
+                  "set but empty, so no load balancer is trusted (unset it for the "
+                  "default, 127.0.0.0/8,::1)");
+    }
+    if (!cfg.ok)
+        cfg.n_trusted = 0;
+    policy.trusted = cfg.trusted;
+    policy.n_trusted = cfg.n_trusted;
+    policy.flags = cfg.optional ? PROXYPROTO_POLICY_ALLOW_UNTRUSTED : 0;
+
+}
+
+/* Said once per process, when a listener first comes under the preload
+ * (not in every process a wrapper script execs on the way). */
+void announce(void)
+{
+    static int done;
+    const char *v;
+    int i;
+
+    if (__atomic_exchange_n(&done, 1, __ATOMIC_RELAXED))
+        return;
+    for (i = 0; i < n_cfg_msg; i++)
+        log_line("%s", cfg_msg[i]);
+    if (!cfg.ok)
+        return;
+    if (cfg.optional)
+        log_line("WARNING: PROXYPROTO_OPTIONAL=1: connections without a PROXY header "
+                 "are accepted with their real addresses, and untrusted peers are "
+                 "passed through as they are; use it only on listeners that take "
+                 "direct connections on purpose");
+    if (cfg.log >= 1)
+        log_line("active: ports=%s trusted=%s timeout=%dms versions=%s header=%s",
+                 env("PROXYPROTO_PORTS") != NULL ? env("PROXYPROTO_PORTS") : "all",
+                 (v = env("PROXYPROTO_TRUSTED")) != NULL ? v : "127.0.0.0/8,::1",
+                 cfg.timeout_ms, cfg.versions == 6 ? "1,2" : cfg.versions == 2 ? "1" : "2",
+                 cfg.optional ? "optional" : "required");
+}
