@@ -151,7 +151,7 @@ demo: all
 # (tools/man/functions/, into man3): a page of its own, or a one-line
 # `.so man3/OTHER.3` link to the page of its family.
 FUNCTION_PAGES := $(patsubst tools/man/functions/%,$(B)/man/man3/%,$(sort $(wildcard tools/man/functions/*.3)))
-MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 $(FUNCTION_PAGES)
+MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto-mmproxy.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 $(FUNCTION_PAGES)
 man: $(MANPAGES)
 $(B)/man/man3/%: tools/man/functions/% include/proxyproto.h
 	@mkdir -p $(@D)
@@ -195,8 +195,8 @@ install: all $(MANPAGES)
 	ln -sf $(notdir $(SHARED_LIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libproxyproto.so
 	install -m 644 $(INSTALL_STAGE)/proxyproto.pc $(DESTDIR)$(PKGCONFIGDIR)/
-	install -m 755 $(B)/bin/proxyproto $(DESTDIR)$(BINDIR)/
-	install -m 644 $(B)/man/proxyproto.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 755 $(B)/bin/proxyproto $(B)/bin/proxyproto-mmproxy $(DESTDIR)$(BINDIR)/
+	install -m 644 $(B)/man/proxyproto.1 $(B)/man/proxyproto-mmproxy.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(B)/man/proxyproto.3 $(FUNCTION_PAGES) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(B)/man/proxyproto.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 $(INSTALL_STAGE)/proxyprotoConfig.cmake \
@@ -211,7 +211,9 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libproxyproto.so \
 	      $(DESTDIR)$(PKGCONFIGDIR)/proxyproto.pc \
 	      $(DESTDIR)$(BINDIR)/proxyproto \
+	      $(DESTDIR)$(BINDIR)/proxyproto-mmproxy \
 	      $(DESTDIR)$(MANDIR)/man1/proxyproto.1 \
+	      $(DESTDIR)$(MANDIR)/man1/proxyproto-mmproxy.1 \
 	      $(DESTDIR)$(MANDIR)/man3/proxyproto.3 \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(FUNCTION_PAGES))) \
 	      $(DESTDIR)$(MANDIR)/man7/proxyproto.7 \
