@@ -126,7 +126,8 @@ CHECKS := test-unit test-cli test-promises test-example-lines
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
-    tests/dist/dist.mk tools/preload/preload.mk tools/mmproxy/mmproxy.mk
+    tests/dist/dist.mk tools/preload/preload.mk tools/mmproxy/mmproxy.mk \
+    tests/mmproxy/mmproxy.mk
 
 check: all $(CHECKS)
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""tests/mmproxy/client.py - clients for the relay's refusal and reset tests.
+
+  client.py trickle HOST PORT HEADER INTERVAL
+      sends HEADER one byte every INTERVAL seconds, watching for the relay
+      closing the connection; prints "closed after N of M bytes" or
+      "sent all M bytes" (no byte ever comes back: "got data").
+  client.py reset-client HOST PORT HEADER
+      sends HEADER and "hi\\n", waits for the server's first line (prints
+      it), then closes with a reset (SO_LINGER 0).
+  client.py expect-reset HOST PORT HEADER
+      sends HEADER, prints the first line that comes back, then "reset"
+      or "eof" for how the connection ended.
+Every wait is bounded (socket timeouts of 10 s). HEADER takes \\r \\n.
+"""
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def connect(host, port):
+    s = socket.create_connection((host, int(port)), timeout=10)
+    return s
+
+
+def header(text):
+    return text.replace('\\r', '\r').replace('\\n', '\n').encode()
+
+
+def trickle(host, port, text, interval):
+    data = header(text)
+    s = connect(host, port)
+    for i in range(len(data)):
+        try:
+            s.send(data[i:i + 1])
+        except OSError:
+            print("closed after %d of %d bytes" % (i, len(data)))
+            return
+        r, _, _ = select.select([s], [], [], float(interval))
+        if r:
+            try:
+                got = s.recv(100)
+            except OSError:
+                got = b''
+            if got:
+                print("got data")
+            else:
+                print("closed after %d of %d bytes" % (i + 1, len(data)))
+            return
+    print("sent all %d bytes" % len(data))
+
+
+def first_line(s):
+    buf = b''
+    while not buf.endswith(b'\n'):
+        b = s.recv(1)
+        if not b:
+            break
+        buf += b
+    return buf.decode(errors='replace').strip()
+
+
+def reset_client(host, port, text):
+    s = connect(host, port)
+    s.sendall(header(text) + b'hi\n')
+    print(first_line(s), flush=True)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    s.close()
+
+
+def expect_reset(host, port, text):
+    s = connect(host, port)
+    s.sendall(header(text))
+    print(first_line(s))
+    try:
+        while s.recv(4096):
+            pass
+        print("eof")
+    except ConnectionResetError:
+        print("reset")
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == 'trickle':
+        trickle(*sys.argv[2:6])
+    elif cmd == 'reset-client':
+        reset_client(*sys.argv[2:5])
+    elif cmd == 'expect-reset':
+        expect_reset(*sys.argv[2:5])
+    else:
+        sys.exit(2)
+
+
+if __name__ == '__main__':
+    main()
