@@ -232,6 +232,17 @@ static void relay_event(struct loop *l, struct conn *c, struct side *s,
                         unsigned ev)
 {
     int who = 0;
+    /* Bytes that came before a reset are passed on first: a socket's
+     * error is reported by splice() only once its data is read. */
+    if (pump(&c->up, c->cl.fd, c->sv.fd, &who) < 0) {
+        /* The reset goes to the side that did not see it. */
+        conn_end(l, c, who == 1, who == 0);
+        return;
+    }
+    if (pump(&c->down, c->sv.fd, c->cl.fd, &who) < 0) {
+        conn_end(l, c, who == 0, who == 1);
+        return;
+    }
     if (ev & EPOLLERR) {
         /* A reset on a side with nothing to move: pass it to the other. */
         int err = 0;
@@ -241,15 +252,6 @@ static void relay_event(struct loop *l, struct conn *c, struct side *s,
             conn_end(l, c, s == &c->sv, s == &c->cl);
             return;
         }
-    }
-    if (pump(&c->up, c->cl.fd, c->sv.fd, &who) < 0) {
-        /* The reset goes to the side that did not see it. */
-        conn_end(l, c, who == 1, who == 0);
-        return;
-    }
-    if (pump(&c->down, c->sv.fd, c->cl.fd, &who) < 0) {
-        conn_end(l, c, who == 0, who == 1);
-        return;
     }
     relay_interest(l, c);
 }
