@@ -6,8 +6,9 @@
       closing the connection; prints "closed after N of M bytes" or
       "sent all M bytes" (no byte ever comes back: "got data").
   client.py reset-client HOST PORT HEADER
-      sends HEADER and "hi\\n", waits for the server's first line (prints
-      it), then closes with a reset (SO_LINGER 0).
+      sends HEADER, waits for the server's first line (prints it), then
+      closes with a reset (SO_LINGER 0); the server, which has nothing to
+      echo, is then waiting in read().
   client.py expect-reset HOST PORT HEADER
       sends HEADER, prints the first line that comes back, then "reset"
       or "eof" for how the connection ended.
@@ -64,7 +65,7 @@ def first_line(s):
 
 def reset_client(host, port, text):
     s = connect(host, port)
-    s.sendall(header(text) + b'hi\n')
+    s.sendall(header(text))
     print(first_line(s), flush=True)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
     s.close()

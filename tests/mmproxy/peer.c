@@ -8,7 +8,7 @@
  *   hold   reads to the client's end of stream (a half-close passed
  *          through), then sends all of it back and closes;
  *   reset  closes at once with a reset (SO_LINGER 0).
- * A read error is printed ("read: Connection reset by peer").
+ * A read or write error is printed ("read: Connection reset by peer").
  *   peer MODE ADDR PORT            (ADDR 127.0.0.1 or ::1) */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -61,8 +61,12 @@ static void serve(int fd, const char *mode, const char *line)
         if (n == 0)
             break;
         if (strcmp(mode, "echo") == 0) {
-            if (write_all(fd, buf, (size_t)n) < 0)
-                break;
+            if (write_all(fd, buf, (size_t)n) < 0) {
+                printf("write: %s\n", strerror(errno));
+                fflush(stdout);
+                close(fd);
+                return;
+            }
             continue;
         }
         if (len + (size_t)n > cap) {
