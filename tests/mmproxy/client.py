@@ -12,6 +12,9 @@
   client.py expect-reset HOST PORT HEADER
       sends HEADER, prints the first line that comes back, then "reset"
       or "eof" for how the connection ended.
+  client.py hold HOST PORT N
+      opens N connections that send nothing, waits a second, and prints how
+      many the relay closed ("closed K of N"), then closes the rest.
 Every wait is bounded (socket timeouts of 10 s). HEADER takes \\r \\n.
 """
 import select
@@ -83,12 +86,30 @@ def expect_reset(host, port, text):
         print("reset")
 
 
+def hold(host, port, n):
+    socks = [connect(host, port) for _ in range(int(n))]
+    time.sleep(1)
+    closed = 0
+    for s in socks:
+        r, _, _ = select.select([s], [], [], 0)
+        if r:
+            try:
+                closed += s.recv(1) == b''
+            except OSError:
+                closed += 1
+    print("closed %d of %s" % (closed, n))
+    for s in socks:
+        s.close()
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == 'trickle':
         trickle(*sys.argv[2:6])
     elif cmd == 'reset-client':
         reset_client(*sys.argv[2:5])
+    elif cmd == 'hold':
+        hold(*sys.argv[2:5])
     elif cmd == 'expect-reset':
         expect_reset(*sys.argv[2:5])
     else:

@@ -21,3 +21,15 @@ $(MMPROXY_PEER): tests/mmproxy/peer.c
 
 test-mmproxy: $(MMPROXY) cli $(MMPROXY_PEER)
 	timeout -k 5 300 bash tests/mmproxy/run.sh $(B)
+
+# make bench-mmproxy [BENCH_MIB=2048 BENCH_CONNS=3000]: MiB/s and conns/s
+# through the relay, HAProxy mode tcp and socat, as ratios to a direct
+# connection (tests/mmproxy/bench.sh; root, a namespace of its own).
+MMPROXY_BENCH := $(B)/tests/mmproxy-bench
+.PHONY: bench-mmproxy
+$(MMPROXY_BENCH): tests/mmproxy/bench.c
+	@mkdir -p $(@D)
+	$(CC) $(WARNINGS) -O2 -o $@ $<
+
+bench-mmproxy: $(MMPROXY) $(MMPROXY_BENCH)
+	timeout -k 5 600 bash tests/mmproxy/bench.sh $(B)

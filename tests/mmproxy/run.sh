@@ -61,7 +61,7 @@ ip link set lo up
 
 # ---- the start-up check and --print-setup --------------------------------
 
-free_port R1 R2 R3 R4 R5 R6 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
+free_port R1 R2 R3 R4 R5 R6 R7 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
 SETUP="sysctl -w net.ipv4.tcp_fwmark_accept=1
 ip rule add fwmark 7 lookup 100
 ip route add local 0.0.0.0/0 dev lo table 100
@@ -226,6 +226,24 @@ expect_line "slow header: refused at the deadline, logged" "$T/relay-slow.log" \
 expect_eq "slow header: nothing reached the server" "$(count_lines "$T/peer-echo4.log" 203.0.113.77)" 0
 echo hi | send "$T/o9" 127.0.0.1:$R5 --v2 --src 203.0.113.7:55002 --dst 127.0.0.1:$R5
 expect_eq "after the slow one, the next client is served" "$(first "$T/o9")" "peer 203.0.113.7:55002"
+
+# Out of descriptors (a hard limit of 16: 7 in use at the start, one per
+# waiting client): the clients beyond it are closed, not left to spin the
+# loop, and once the others are gone the next client is served.
+start_bg relay-fds bash -c "ulimit -n 16 && exec \"$MM\" -v --listen 127.0.0.1:$R7 \
+    --to 127.0.0.1:$E4 --trusted 127.0.0.1 --mark 7 --header-timeout 20000"
+RELAY_FDS=$BG_PID
+if wait_listen $R7 $RELAY_FDS 5; then
+    out=$(timeout 20 $CLIENT hold 127.0.0.1 $R7 14 2>&1)
+    check "out of descriptors: the clients beyond the limit are closed" "$out" \
+        eval 'case "$out" in "closed 0 of"*) false ;; "closed "*) true ;; *) false ;; esac'
+    expect_line "out of descriptors: said so" "$T/relay-fds.log" "out of file descriptors" 5
+    echo hi | send "$T/o10" 127.0.0.1:$R7 --v2 --src 203.0.113.7:56001 --dst 127.0.0.1:$R7
+    expect_eq "out of descriptors, then the next client is served" "$(first "$T/o10")" "peer 203.0.113.7:56001"
+    RELAY_PIDS="$RELAY_PIDS $RELAY_FDS"
+else
+    fail "start relay-fds" "$(tail -n 3 "$T/relay-fds.log")"
+fi
 
 # The relays are all still there after all of it.
 dead=""

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mmproxy.h"
@@ -232,6 +233,15 @@ int main(int argc, char **argv)
     }
     if (check_setup(&o, no_check))
         return 1;
+    {
+        /* Six descriptors a connection (two sockets, two pipes): the soft
+         * limit (often 1024) would stop it at about 170. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
     for (i = 0; i < o.n_listen; i++) {
         char a[PROXYPROTO_ADDR_STRLEN];
         lfds[i] = open_listener(&o.listen[i]);

@@ -66,6 +66,7 @@ struct loop {
     struct conn *dead;     /* closed in this round, freed after it */
     struct conn *spare;    /* records for reuse */
     long live;
+    int reserve_fd;        /* given up to refuse a client when out of fds */
 };
 
 static long long now_ms(void)
@@ -370,6 +371,17 @@ static void connect_event(struct loop *l, struct conn *c)
         relay_start(l, c);
         return;
     }
+    if (err == ECONNRESET) {
+        /* The server accepted, wrote and reset before this event was
+         * seen: what it wrote is passed on, then the reset (the rare path:
+         * a copy through the stack is fine). */
+        char buf[16384];
+        ssize_t n = recv(c->sv.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0)
+            n = send(c->cl.fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        conn_end(l, c, 1, 0);
+        return;
+    }
     fprintf(stderr, "proxyproto-mmproxy: %s: cannot connect: %s\n",
             fmt(proxyproto_conn_client(&c->pc), a, sizeof a), strerror(err));
     /* The client learns it as a refused connection would tell it. */
@@ -425,6 +437,19 @@ static void accept_event(struct loop *l, int lfd)
         memset(&peer, 0, sizeof peer);
         fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE) && l->reserve_fd >= 0) {
+            /* Out of descriptors: the pending client would keep the
+             * listener readable (a busy loop); close it with the one held
+             * in reserve, and say so. */
+            close(l->reserve_fd);
+            fd = accept(lfd, NULL, NULL);
+            if (fd >= 0)
+                close(fd);
+            l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            fprintf(stderr, "proxyproto-mmproxy: out of file descriptors "
+                    "(%ld connections): a client refused\n", l->live);
+            return;
+        }
         if (fd < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                 fprintf(stderr, "proxyproto-mmproxy: accept: %s\n", strerror(errno));
@@ -516,6 +541,7 @@ int mm_run(const mm_options *o, const int *lfds, int n_lfds)
     if (l.policy.header_timeout_ms <= 0)
         l.policy.header_timeout_ms = PROXYPROTO_DEFAULT_HEADER_TIMEOUT_MS;
     signal(SIGPIPE, SIG_IGN);
+    l.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     if (l.ep < 0) {
         perror("proxyproto-mmproxy: epoll_create1");
