@@ -44,7 +44,7 @@ listen conns
     bind 127.0.0.1:$H2
     server s 127.0.0.1:$S2
 EOC
-sed -i 's/maxconn 200/maxconn 20000/' "$T/haproxy.cfg"
+sed -i 's/maxconn 200/maxconn 4000/' "$T/haproxy.cfg"
 start_haproxy haproxy "$T/haproxy.cfg" $H1 $H2 || exit 1
 start_server socat1 $U1 socat TCP-LISTEN:$U1,bind=127.0.0.1,fork,reuseaddr TCP:127.0.0.1:$S1 || exit 1
 start_server socat2 $U2 socat TCP-LISTEN:$U2,bind=127.0.0.1,fork,reuseaddr TCP:127.0.0.1:$S2 || exit 1
