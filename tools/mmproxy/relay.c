@@ -23,6 +23,8 @@
 /* Rounds of a direction per event, so one busy connection cannot starve
  * the others (level-triggered epoll brings it back). */
 #define PUMP_ROUNDS 16
+/* Closed connections whose (empty) pipes are kept for reuse. */
+#define SPARE_PIPES 64
 
 enum { K_LISTENER, K_SIDE };
 enum { S_HEADER, S_CONNECTING, S_RELAY, S_DEAD };
@@ -67,6 +69,7 @@ struct loop {
     struct conn *spare;    /* records for reuse */
     long live;
     int reserve_fd;        /* given up to refuse a client when out of fds */
+    int spare_pipes;       /* records in spare that hold their pipes */
 };
 
 static long long now_ms(void)
@@ -149,10 +152,17 @@ static void conn_end(struct loop *l, struct conn *c, int reset_cl, int reset_sv)
     if (reset_sv) set_reset(c->sv.fd);
     close_fd(&c->cl.fd);
     close_fd(&c->sv.fd);
-    close_fd(&c->up.pipe[0]);
-    close_fd(&c->up.pipe[1]);
-    close_fd(&c->down.pipe[0]);
-    close_fd(&c->down.pipe[1]);
+    /* Empty pipes stay with the record for the next connection (two
+     * pipe2() and fcntl() less per connection), up to SPARE_PIPES pairs. */
+    if (c->up.held || c->down.held || c->up.pipe[0] < 0 ||
+        l->spare_pipes >= SPARE_PIPES) {
+        close_fd(&c->up.pipe[0]);
+        close_fd(&c->up.pipe[1]);
+        close_fd(&c->down.pipe[0]);
+        close_fd(&c->down.pipe[1]);
+    } else {
+        l->spare_pipes++;
+    }
     c->state = S_DEAD;
     /* Freed after this round's events: a later one may still point here. */
     c->next = l->dead;
@@ -259,6 +269,8 @@ static void relay_event(struct loop *l, struct conn *c, struct side *s,
 
 static int make_pipe(struct dir *d)
 {
+    if (d->pipe[0] >= 0)
+        return 0; /* kept from the record's last connection, empty */
     if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
         return -1;
     /* Larger pipes move more per call; the default (64 KiB) if refused. */
@@ -414,15 +426,27 @@ static void header_event(struct loop *l, struct conn *c)
 static struct conn *conn_new(struct loop *l)
 {
     struct conn *c = l->spare;
-    if (c)
+    int pipes[4] = {-1, -1, -1, -1};
+    if (c) {
         l->spare = c->next;
-    else if (!(c = malloc(sizeof *c)))
+        if (c->up.pipe[0] >= 0) {
+            pipes[0] = c->up.pipe[0];
+            pipes[1] = c->up.pipe[1];
+            pipes[2] = c->down.pipe[0];
+            pipes[3] = c->down.pipe[1];
+            l->spare_pipes--;
+        }
+    } else if (!(c = malloc(sizeof *c))) {
         return NULL;
+    }
     memset(c, 0, offsetof(struct conn, pc));
     c->cl.kind = c->sv.kind = K_SIDE;
     c->cl.c = c->sv.c = c;
     c->cl.fd = c->sv.fd = -1;
-    c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
+    c->up.pipe[0] = pipes[0];
+    c->up.pipe[1] = pipes[1];
+    c->down.pipe[0] = pipes[2];
+    c->down.pipe[1] = pipes[3];
     return c;
 }
 
