@@ -15,6 +15,13 @@
   client.py hold HOST PORT N
       opens N connections that send nothing, waits a second, and prints how
       many the relay closed ("closed K of N"), then closes the rest.
+  client.py stall HOST PORT HEADER TOTAL GO
+      sends HEADER, reads the first line, then writes without blocking until
+      nothing more is taken for a second: prints "taken N" (a relay that
+      honours backpressure takes no more than the socket buffers and its
+      pipe hold); then creates the file GO (the server starts reading) and
+      sends the rest of TOTAL bytes, its end of stream, and waits for the
+      close.
 Every wait is bounded (socket timeouts of 10 s). HEADER takes \\r \\n.
 """
 import select
@@ -102,12 +109,40 @@ def hold(host, port, n):
         s.close()
 
 
+def stall(host, port, text, total, go):
+    total = int(total)
+    s = connect(host, port)
+    s.sendall(header(text))
+    first_line(s)
+    chunk = b'x' * 65536
+    sent = 0
+    s.setblocking(False)
+    while sent < total:
+        _, w, _ = select.select([], [s], [], 1.0)
+        if not w:
+            break
+        try:
+            sent += s.send(chunk[:min(len(chunk), total - sent)])
+        except BlockingIOError:
+            pass
+    print("taken %d" % sent, flush=True)
+    open(go, 'w').close()
+    s.settimeout(20)
+    while sent < total:
+        sent += s.send(chunk[:min(len(chunk), total - sent)])
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == 'trickle':
         trickle(*sys.argv[2:6])
     elif cmd == 'reset-client':
         reset_client(*sys.argv[2:5])
+    elif cmd == 'stall':
+        stall(*sys.argv[2:7])
     elif cmd == 'hold':
         hold(*sys.argv[2:5])
     elif cmd == 'expect-reset':

@@ -7,7 +7,9 @@
  *   echo   echoes as it reads, until the client's end of stream;
  *   hold   reads to the client's end of stream (a half-close passed
  *          through), then sends all of it back and closes;
- *   reset  closes at once with a reset (SO_LINGER 0).
+ *   reset  closes at once with a reset (SO_LINGER 0);
+ *   stall  reads nothing until the file $PEER_GO exists (30 s at most),
+ *          then reads to the end of stream like hold, and closes.
  * A read or write error is printed ("read: Connection reset by peer").
  *   peer MODE ADDR PORT            (ADDR 127.0.0.1 or ::1) */
 #define _GNU_SOURCE
@@ -48,6 +50,13 @@ static void serve(int fd, const char *mode, const char *line)
         close(fd);
         return;
     }
+    if (strcmp(mode, "stall") == 0) {
+        const char *go = getenv("PEER_GO");
+        int i;
+        for (i = 0; i < 600 && go && access(go, F_OK) != 0; i++)
+            usleep(50000);
+        mode = "count";
+    }
     for (;;) {
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
@@ -69,6 +78,10 @@ static void serve(int fd, const char *mode, const char *line)
             }
             continue;
         }
+        if (strcmp(mode, "count") == 0) {
+            len += (size_t)n;
+            continue;
+        }
         if (len + (size_t)n > cap) {
             cap = (len + (size_t)n) * 2;
             if (!(held = realloc(held, cap)))
@@ -79,7 +92,7 @@ static void serve(int fd, const char *mode, const char *line)
     }
     printf("eof after %zu bytes\n", len);
     fflush(stdout);
-    if (len)
+    if (held)
         write_all(fd, held, len);
     close(fd);
 }

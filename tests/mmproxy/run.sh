@@ -16,9 +16,11 @@
 # the client an address of its own). Checks: the server sees the header's
 # client address and port; 1 MiB both ways byte-exact at once (echo) and
 # after a half-close (the server answers only once the client's end of
-# stream has come through); resets both ways; untrusted peers, bad headers
-# and a header slower than --header-timeout refused, with the next client
-# served. Only lo carries traffic. Every wait is bounded; the EXIT trap of
+# stream has come through); backpressure (a server that reads nothing
+# stops the relay reading: no more is taken than the socket buffers and a
+# pipe hold); resets both ways; untrusted peers, bad headers and a header
+# slower than --header-timeout refused, with the next client served; out
+# of descriptors, the waiting client closed and the loop going on. Only lo carries traffic. Every wait is bounded; the EXIT trap of
 # tests/integration/lib.sh ends every process started here (and the
 # namespace goes with the last of them). Prints ok/FAIL per check and
 # ends with "mmproxy: N passed, M failed".
@@ -61,7 +63,7 @@ ip link set lo up
 
 # ---- the start-up check and --print-setup --------------------------------
 
-free_port R1 R2 R3 R4 R5 R6 R7 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
+free_port R1 R2 R3 R4 R5 R6 R7 R8 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
 SETUP="sysctl -w net.ipv4.tcp_fwmark_accept=1
 ip rule add fwmark 7 lookup 100
 ip route add local 0.0.0.0/0 dev lo table 100
@@ -98,6 +100,8 @@ start_server peer-echo4 $E4 "$PEER" echo 127.0.0.1 $E4 || { finish; exit 1; }
 start_server peer-echo6 $E6 "$PEER" echo ::1 $E6 || { finish; exit 1; }
 start_server peer-hold4 $H4 "$PEER" hold 127.0.0.1 $H4 || { finish; exit 1; }
 start_server peer-reset4 $X4 "$PEER" reset 127.0.0.1 $X4 || { finish; exit 1; }
+export PEER_GO=$T/go
+start_server peer-stall4 $S4 "$PEER" stall 127.0.0.1 $S4 || { finish; exit 1; }
 start_server py4 $P4 python3 -u -m http.server $P4 --bind 127.0.0.1 -d "$T" || { finish; exit 1; }
 start_server py6 $P6 python3 -u -m http.server $P6 --bind ::1 -d "$T" || { finish; exit 1; }
 
@@ -114,6 +118,7 @@ relay relay-hold $R2 --to 127.0.0.1:$H4 --trusted 127.0.0.1 || { finish; exit 1;
 relay relay-http $R3 --to 127.0.0.1:$P4 --to "[::1]:$P6" --trusted 127.0.0.1 || { finish; exit 1; }
 relay relay-untrusted $R4 --to 127.0.0.1:$E4 --trusted 192.0.2.1/32 || { finish; exit 1; }
 relay relay-slow $R5 --to 127.0.0.1:$E4 --trusted 127.0.0.1 --header-timeout 1000 || { finish; exit 1; }
+relay relay-stall $R8 --to 127.0.0.1:$S4 --trusted 127.0.0.1 || { finish; exit 1; }
 relay relay-reset $R6 --to 127.0.0.1:$X4 --trusted 127.0.0.1 || { finish; exit 1; }
 
 # send OUT ADDR:PORT [proxyproto send options...] < INPUT: bounded.
@@ -196,6 +201,26 @@ both_ways "half-close: 1 MiB in, end of stream through, 1 MiB back" 127.0.0.1:$R
     203.0.113.7:52003 127.0.0.1:$R2 203.0.113.7:52003
 expect_line "half-close: the server saw the client's end of stream after all of it" \
     "$T/peer-hold4.log" "eof after 1048576 bytes"
+
+# ---- backpressure: a server that does not read stops the relay reading ----
+
+# What the socket buffers may hold: the client's and the relay's send
+# buffers, the relay's and the server's receive buffers (the sysctl maxima),
+# and one pipe (1 MiB). A relay that honours backpressure takes no more
+# than that (with room for accounting: limit = 3 x (wmem + rmem)); one that
+# reads whatever comes takes all of TOTAL, twice the limit.
+wmem=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_wmem)
+rmem=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_rmem)
+limit=$((3 * (wmem + rmem)))
+total=$((2 * limit))
+out=$(timeout 90 $CLIENT stall 127.0.0.1 $R8 'PROXY TCP4 203.0.113.12 127.0.0.1 53003 80\r\n' \
+    $total "$T/go" 2>&1)
+taken=$(echo "$out" | sed -n 's/^taken //p')
+echo "# mmproxy: the relay took ${taken:-?} bytes while the server read nothing (limit $limit)"
+check "backpressure: a server that reads nothing stops the relay reading" \
+    "taken ${taken:-?} of $total: $out" eval '[ -n "$taken" ] && [ "$taken" -lt "$limit" ]'
+expect_line "backpressure: once it reads, all of it arrives" "$T/peer-stall4.log" \
+    "eof after $total bytes" 30
 
 # ---- resets -----------------------------------------------------------------------
 
