@@ -127,7 +127,8 @@ CHECKS := test-unit test-cli test-promises test-example-lines
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
-    tests/dist/dist.mk tools/preload/preload.mk tests/cross/cross.mk tests/prove/prove.mk
+    tests/dist/dist.mk tools/preload/preload.mk tools/mmproxy/mmproxy.mk \
+    tests/mmproxy/mmproxy.mk tests/cross/cross.mk tests/prove/prove.mk
 
 check: all $(CHECKS)
 
@@ -157,7 +158,7 @@ demo: all
 # (tools/man/functions/, into man3): a page of its own, or a one-line
 # `.so man3/OTHER.3` link to the page of its family.
 FUNCTION_PAGES := $(patsubst tools/man/functions/%,$(B)/man/man3/%,$(sort $(wildcard tools/man/functions/*.3)))
-MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 $(FUNCTION_PAGES)
+MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto-mmproxy.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 $(FUNCTION_PAGES)
 man: $(MANPAGES)
 $(B)/man/man3/%: tools/man/functions/% include/proxyproto.h
 	@mkdir -p $(@D)
@@ -201,8 +202,8 @@ install: all $(MANPAGES)
 	ln -sf $(notdir $(SHARED_LIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libproxyproto.so
 	install -m 644 $(INSTALL_STAGE)/proxyproto.pc $(DESTDIR)$(PKGCONFIGDIR)/
-	install -m 755 $(B)/bin/proxyproto $(DESTDIR)$(BINDIR)/
-	install -m 644 $(B)/man/proxyproto.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 755 $(B)/bin/proxyproto $(B)/bin/proxyproto-mmproxy $(DESTDIR)$(BINDIR)/
+	install -m 644 $(B)/man/proxyproto.1 $(B)/man/proxyproto-mmproxy.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(B)/man/proxyproto.3 $(FUNCTION_PAGES) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(B)/man/proxyproto.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 $(INSTALL_STAGE)/proxyprotoConfig.cmake \
@@ -217,7 +218,9 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libproxyproto.so \
 	      $(DESTDIR)$(PKGCONFIGDIR)/proxyproto.pc \
 	      $(DESTDIR)$(BINDIR)/proxyproto \
+	      $(DESTDIR)$(BINDIR)/proxyproto-mmproxy \
 	      $(DESTDIR)$(MANDIR)/man1/proxyproto.1 \
+	      $(DESTDIR)$(MANDIR)/man1/proxyproto-mmproxy.1 \
 	      $(DESTDIR)$(MANDIR)/man3/proxyproto.3 \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(FUNCTION_PAGES))) \
 	      $(DESTDIR)$(MANDIR)/man7/proxyproto.7 \

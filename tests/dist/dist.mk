@@ -121,7 +121,7 @@ test-citations:
 dist:
 	sh tools/scripts/dist.sh $(B) $(VERSION)
 
-DISTCHECK_SKIP ?= test-integration test-preload
+DISTCHECK_SKIP ?= test-integration test-preload test-mmproxy
 # Deferred: the fragments included after this one add to CHECKS too.
 DISTCHECK_CHECKS = $(filter-out $(DISTCHECK_SKIP),$(CHECKS))
 

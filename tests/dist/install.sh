@@ -53,6 +53,7 @@ expect "make install DESTDIR=... PREFIX=$prefix LIBDIR=$libdir" install_it
 listing >"$work/after"
 cat >"$work/expected" <<END
 .$prefix/bin/proxyproto
+.$prefix/bin/proxyproto-mmproxy
 .$prefix/include/proxyproto.h
 .$libdir/cmake/proxyproto/proxyprotoConfig.cmake
 .$libdir/cmake/proxyproto/proxyprotoConfigVersion.cmake
@@ -62,6 +63,7 @@ cat >"$work/expected" <<END
 .$libdir/libproxyproto.so.$version
 .$libdir/pkgconfig/proxyproto.pc
 .$prefix/share/man/man1/proxyproto.1
+.$prefix/share/man/man1/proxyproto-mmproxy.1
 .$prefix/share/man/man3/proxyproto.3
 .$prefix/share/man/man7/proxyproto.7
 END

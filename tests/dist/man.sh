@@ -22,7 +22,7 @@ if ! command -v groff >/dev/null 2>&1; then
     exit 1
 fi
 
-for page in proxyproto.1 proxyproto.3 proxyproto.7; do
+for page in proxyproto.1 proxyproto-mmproxy.1 proxyproto.3 proxyproto.7; do
     lint() {
         out=$(groff -ww -z -man "$man/$page" 2>&1) && [ -z "$out" ] || { echo "$out"; false; }
     }
@@ -36,7 +36,7 @@ narrow() {
     wide=$(groff -man -Tascii -rLL=80n -P-cbou "$man/$page" | awk 'length > 80')
     [ -z "$wide" ] || { echo "$wide"; false; }
 }
-for page in proxyproto.3 proxyproto.7; do
+for page in proxyproto-mmproxy.1 proxyproto.3 proxyproto.7; do
     expect "$page: every line fits in 80 columns (groff -rLL=80n)" narrow
 done
 

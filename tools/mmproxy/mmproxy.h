@@ -1,0 +1,44 @@
+/* proxyproto-mmproxy: a transparent relay (see proxyproto-mmproxy(1)).
+ * Shared between main.c (options, start-up), setup.c (the routing checks)
+ * and relay.c (the epoll loop). */
+#ifndef MMPROXY_H
+#define MMPROXY_H
+
+#include <stddef.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "proxyproto.h"
+
+#define MM_MAX_LISTEN 16
+#define MM_MAX_TRUSTED 64
+/* The routing table the set-up sends marked replies to. */
+#define MM_TABLE 100
+
+typedef struct mm_options {
+    struct sockaddr_storage listen[MM_MAX_LISTEN];
+    int n_listen;
+    /* One target per family: to4 for IPv4 clients, to6 for IPv6 ones. */
+    struct sockaddr_storage to4, to6;
+    int has_to4, has_to6;
+    proxyproto_cidr trusted[MM_MAX_TRUSTED];
+    int n_trusted;
+    int header_timeout_ms;
+    unsigned mark;          /* 0: no SO_MARK */
+    int verbose;
+} mm_options;
+
+/* setup.c */
+/* Writes the set-up commands for opts to out, one a line; with
+ * only_missing, only those whose effect is absent now (see the man page).
+ * Returns how many it wrote. */
+int mm_setup_commands(const mm_options *opts, int only_missing, char *out,
+                      size_t cap);
+/* 0 when this process may set IP_TRANSPARENT (CAP_NET_ADMIN), else errno. */
+int mm_can_transparent(void);
+
+/* relay.c */
+/* Runs the loop on the listening sockets until a fatal error. */
+int mm_run(const mm_options *opts, const int *lfds, int n_lfds);
+
+#endif
