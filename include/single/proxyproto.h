@@ -2871,7 +2871,7 @@ static int unknown_line(proxyproto_header *hdr, const uint8_t *buf,
                         size_t limit, size_t from)
 {
     /* Without a CR in the first 106 bytes the line is too long already. */
-    size_t cr, scan_to = limit < CR_LIMIT ? limit : CR_LIMIT;
+    size_t scan_to = limit < CR_LIMIT ? limit : CR_LIMIT, cr = scan_to;
     int err = scan_line(buf, from < scan_to ? from : scan_to, scan_to, &cr);
 
     if (err != 0)
