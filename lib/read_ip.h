@@ -3,8 +3,9 @@
  * CIDR text. Strict: no leading zeros in IPv4 octets or ports, RFC 4291
  * IPv6 forms, no zone id.
  *
- * Each reader judges the bytes from *pp one by one, each byte once, and
- * stops at the first byte it cannot take. It returns
+ * Each reader judges the bytes from *pp one by one, each byte once (but
+ * the first octet of a dotted IPv6 tail, read as a group, then as an
+ * octet), and stops at the first byte it cannot take. It returns
  *   0                      the text is whole; *pp is at the byte after it,
  *                          which is in (the caller judges it: a separator,
  *                          or an error);
@@ -15,7 +16,8 @@
  *   an error code          the byte at *pp breaks the rule the code names.
  *
  * `checked`: 0 promises that the bytes run on past anything the reader can
- * look at (IP_TEXT_MAX bytes from the start), so that the compiler drops
+ * look at (IPV4_TEXT_MAX, IPV6_TEXT_MAX or PORT_TEXT_MAX bytes from the
+ * start), so that the compiler drops
  * every end test; the readers are inlined with a constant there. 1 tests
  * every byte against `end`. Same code, same answers. */
 #ifndef PROXYPROTO_READ_IP_H
