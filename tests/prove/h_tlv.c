@@ -1,6 +1,7 @@
 /* PROVE-ENTRY: proxyproto_tlv_iter_init, proxyproto_tlv_next, proxyproto_tlv_find
  * PROVE-BOUND: area len 0..256 (each), every byte and the type unknown; a NULL area
  * PROVE-SOURCES: lib/tlv.c lib/tlv_check.c lib/crc32c.c
+ * PROVE-OPTIONS: -eva-split-return full
  */
 #include "prove.h"
 
