@@ -146,9 +146,16 @@ enum field { SRC, DST, SPORT, DPORT };
  * ("0.0.0.0 " or ":: ", then "0 " and "0\r\n"), by protocol. */
 static const uint8_t after_field[2][4] = {{13, 5, 3, 0}, {8, 5, 3, 0}};
 
+/* May the byte stand before a line's CR (0x20..0x7E)? */
 IP_INLINE int v1_printable(uint8_t c)
 {
     return (unsigned)(c - 0x20) <= 0x7E - 0x20;
+}
+
+/* The error of a byte that may not stand before the CR (not the CR). */
+IP_INLINE int v1_bad_byte(uint8_t c)
+{
+    return c == '\n' ? PROXYPROTO_ERR_V1_LONE_LF : PROXYPROTO_ERR_V1_BAD_CHAR;
 }
 
 /* *p stops a field where the line may not go on. A CR ends the line if an
@@ -164,9 +171,7 @@ IP_INLINE int line_stop(const uint8_t *p, const uint8_t *end, int code, size_t *
         }
         return p[1] == '\n' ? code : PROXYPROTO_ERR_V1_CR_WITHOUT_LF;
     }
-    if (!v1_printable(*p))
-        return *p == '\n' ? PROXYPROTO_ERR_V1_LONE_LF : PROXYPROTO_ERR_V1_BAD_CHAR;
-    return code;
+    return v1_printable(*p) ? code : v1_bad_byte(*p);
 }
 
 /* The address readers without end tests when every byte they can look at
@@ -331,11 +336,11 @@ static int scan_line(const uint8_t *buf, size_t from, size_t limit, size_t *cr)
     for (i = from; i < limit; i++) {
         uint8_t c = buf[i];
 
-        if ((unsigned)(c - 0x20) <= 0x7E - 0x20)
-            continue; /* printable: one compare for the usual byte */
+        if (v1_printable(c))
+            continue; /* one compare for the usual byte */
         if (c == '\r')
             break;
-        return c == '\n' ? PROXYPROTO_ERR_V1_LONE_LF : PROXYPROTO_ERR_V1_BAD_CHAR;
+        return v1_bad_byte(c);
     }
     *cr = i;
     return 0;
