@@ -176,12 +176,24 @@ expect_line "terminated, IPv6 client :$CP: tls-details line" "$T/tls.log" \
 
 # ---- health checks ---------------------------------------------------------------
 
-# stat_field BACKEND SERVER FIELD: one field of `show stat`, by column name.
-stat_field() {
-    echo "show stat" | timeout 3 socat - "UNIX-CONNECT:$T/haproxy.sock" 2>/dev/null |
-        awk -F, -v px="$1" -v sv="$2" -v f="$3" '
-            NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
-            $1 == px && $2 == sv { print $(col[f]); exit }'
+# stat_fields BACKEND SERVER F1 F2 F3: three fields of one `show stat`, by
+# column name, taken when no check of that server is in progress (at most
+# 2 s of tries): mid-check HAProxy shows "* " before the last result and no
+# HTTP code yet, which says nothing about the server.
+stat_fields() {
+    i=0
+    while :; do
+        line=$(echo "show stat" | timeout 3 socat - "UNIX-CONNECT:$T/haproxy.sock" 2>/dev/null |
+            awk -F, -v px="$1" -v sv="$2" -v a="$3" -v b="$4" -v c="$5" '
+                NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
+                $1 == px && $2 == sv {
+                    printf "%s %s %s|%s\n", $(col[a]), $(col[b]), $(col[c]), $(col["check_status"]); exit }')
+        case $line in
+        *"|* "*) [ $i -lt 20 ] || break; i=$((i + 1)); sleep 0.1 ;;
+        *) break ;;
+        esac
+    done
+    echo "${line%%|*}"
 }
 
 # Checks every 200 ms on two backends: wait (bounded, 4 s) for 10 LOCAL lines.
@@ -197,10 +209,10 @@ bad=$(grep -F "cmd=LOCAL" "$T/tls.log" |
     grep -cvE "^conn client=127\.0\.0\.1:[0-9]+ server=127\.0\.0\.1:$S proxy=v2 cmd=LOCAL\$")
 expect_eq "health checks: LOCAL lines carry the socket addresses" "$bad" 0
 expect_eq "show stat: be_v2/s1 (L4 check, send-proxy-v2) UP" \
-    "$(stat_field be_v2 s1 status) $(stat_field be_v2 s1 check_status) $(stat_field be_v2 s1 chkfail)" \
+    "$(stat_fields be_v2 s1 status check_status chkfail)" \
     "UP L4OK 0"
 expect_eq "show stat: be_term/s1 (httpchk: LOCAL, then plain GET) UP" \
-    "$(stat_field be_term s1 status) $(stat_field be_term s1 check_status) $(stat_field be_term s1 check_code)" \
+    "$(stat_fields be_term s1 status check_status check_code)" \
     "UP L7OK 200"
 expect_eq "health checks: no reject line" "$(count_lines "$T/tls.log" reject)" 0
 check "tls-server still running after the checks" "it exited: $(tail -n 3 "$T/tls.log" | tr '\n' '|')" \
