@@ -27,14 +27,14 @@ FUZZ_ALL_CFLAGS := $(WARNINGS) -Iinclude $(FUZZ_CFLAGS) -fno-omit-frame-pointer 
 FUZZ_FLAGS ?=
 
 # The reader target needs the socket layer's feed function (lib/reader.c).
-FUZZ_NAMES := parse chunked roundtrip v1
+FUZZ_NAMES := parse chunked roundtrip v1 v1_ref
 ifneq ($(shell grep -l proxyproto_reader_feed lib/*.c 2>/dev/null),)
 FUZZ_NAMES += reader
 endif
 
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o)
-FUZZ_HEADERS := $(HEADERS) fuzz/fuzz.h
+FUZZ_HEADERS := $(HEADERS) fuzz/fuzz.h fuzz/v1_ref.h
 REPLAY_BINS := $(FUZZ_NAMES:%=$(B)/fuzz-replay/replay_%)
 
 .PHONY: fuzz fuzz-run fuzz-merge test-fuzz-replay fuzz-replay-bins

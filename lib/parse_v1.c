@@ -186,12 +186,6 @@ IP_INLINE int read_address(const uint8_t **pp, const uint8_t *end,
                                       : ip_read_ipv6(pp, end, 1, a->ip.v6, need);
 }
 
-IP_INLINE int read_port(const uint8_t **pp, const uint8_t *end, uint16_t *port,
-                     size_t *need)
-{
-    return end - *pp >= PORT_TEXT_MAX ? ip_read_port(pp, end, 0, port, need)
-                                      : ip_read_port(pp, end, 1, port, need);
-}
 
 /* The address field from `field` broke its family's rules with `code` at a
  * printable byte. TCP4 takes only IPv4 text and TCP6 only IPv6
@@ -211,8 +205,8 @@ V1_NOINLINE static int other_family(const uint8_t *field, const uint8_t *end,
         *need = 1;
         return rc;
     }
-    if (rc != 0)
-        return code;
+    if (rc != 0) /* a byte outside 0x20..0x7E keeps its own code */
+        return v1_printable(*p) ? code : line_stop(p, end, code, need);
     if (*p == ' ')
         return PROXYPROTO_ERR_V1_FAMILY_MISMATCH;
     return v1_printable(*p) ? code
@@ -257,6 +251,13 @@ IP_INLINE int address_field(const uint8_t **pp, const uint8_t *end,
         return 0;
     }
     return address_stop(field, *pp, end, proto, rc, need);
+}
+
+IP_INLINE int read_port(const uint8_t **pp, const uint8_t *end, uint16_t *port,
+                     size_t *need)
+{
+    return end - *pp >= PORT_TEXT_MAX ? ip_read_port(pp, end, 0, port, need)
+                                      : ip_read_port(pp, end, 1, port, need);
 }
 
 /* Where a port field stopped other than at its separator; `last` for the

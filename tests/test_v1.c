@@ -389,6 +389,11 @@ START_TEST(v1_error_offsets)
          PROXYPROTO_ERR_V1_IPV4_OCTET_RANGE},
         {"PROXY TCP6 1.2.3.4 ::1 1 2\r\n", 19, PROXYPROTO_ERR_V1_FAMILY_MISMATCH},
         {"PROXY TCP6 zz ::1 1 2\r\n", 12, PROXYPROTO_ERR_V1_BAD_IPV6},
+        /* while the mismatch waits, a byte outside 0x20..0x7E keeps its
+         * own code */
+        {"PROXY TCP4 C\x9d 5.6.7.8 1 2\r\n", 13, PROXYPROTO_ERR_V1_BAD_CHAR},
+        {"PROXY TCP4 ::1\n 5.6.7.8 1 2\r\n", 15, PROXYPROTO_ERR_V1_LONE_LF},
+        {"PROXY TCP4 ::1\r 5.6.7.8 1 2\r\n", 16, PROXYPROTO_ERR_V1_CR_WITHOUT_LF},
         {"PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n", 27, PROXYPROTO_ERR_V1_BAD_IPV6},
         {"PROXY TCP6 1::2::3 ::1 1 2\r\n", 17, PROXYPROTO_ERR_V1_BAD_IPV6},
         {"PROXY TCP6 12345:: ::1 1 2\r\n", 16, PROXYPROTO_ERR_V1_BAD_IPV6},
