@@ -79,6 +79,25 @@ static int family_wait(const uint8_t *b, size_t k)
     return v1ref_field_rest(b[9] == '4' ? V1REF_IPV6 : V1REF_IPV4, tok, k - start) >= 0;
 }
 
+/* The v1 reader alone (lib/parse_v1.c; private, declared here): the API
+ * may read a whole line by another path first (lib/tcp4_ssse3.h), which
+ * must give the same result and the same hdr. */
+int proxyproto__parse_v1(proxyproto_header *hdr, const uint8_t *buf, size_t len,
+                         size_t last_len);
+
+static void same_as_v1_reader(const proxyproto_header *h, const uint8_t *b, size_t n, int r)
+{
+    proxyproto_header ref;
+    int rr;
+
+    memcpy(&ref, h, sizeof ref); /* the same bytes where neither writes */
+    rr = proxyproto__parse_v1(&ref, b, n, 0);
+    FUZZ_CHECK(rr == r, "proxyproto_parse %s, the v1 reader %s on %s",
+               proxyproto_error_name(r), proxyproto_error_name(rr), fuzz_hex(b, n));
+    FUZZ_CHECK(r <= 0 || memcmp(&ref, h, sizeof ref) == 0,
+               "proxyproto_parse and the v1 reader fill hdr differently: %s", fuzz_hex(b, n));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     proxyproto_header h, hw;
@@ -98,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     whole = proxyproto_parse(&hw, b, n, 0);
     fuzz_check_result(&hw, b, n, whole);
+    same_as_v1_reader(&hw, b, n, whole);
     for (k = 1; k <= n; k++) {
         size_t shortest = v1ref_shortest(b, k);
 

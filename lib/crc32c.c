@@ -22,9 +22,10 @@
  * builds with the project flags alone (no -msse4.2), and
  * __builtin_cpu_supports(), which needs libgcc or compiler-rt (not there
  * under MSVC, hence clang-cl is left out). -DPROXYPROTO_CRC32C_PORTABLE
+ * (or -DPROXYPROTO_PORTABLE, which also leaves out lib/tcp4_ssse3.h)
  * leaves every hardware path out (CI runs the tests so on AArch64 too, and
  * the Frama-C proof reads the portable code). */
-#if defined(PROXYPROTO_CRC32C_PORTABLE)
+#if defined(PROXYPROTO_CRC32C_PORTABLE) || defined(PROXYPROTO_PORTABLE)
 /* no hardware path: the last branch below */
 #elif defined(__x86_64__) && !defined(_MSC_VER) && \
     (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 5))

@@ -55,6 +55,26 @@ static inline int proxyproto__same12(const void *a, const void *b)
     return proxyproto__same8(a, b) & (x == y);
 }
 
+/* The rest of hdr for a v1 TCP4 / TCP6 line of line_len bytes whose
+ * addresses and ports are in it (parse_v1.c, and the SSSE3 TCP4 line of
+ * tcp4_ssse3.h). */
+static inline int proxyproto__v1_tcp_done(proxyproto_header *hdr, unsigned family,
+                                          size_t line_len)
+{
+    hdr->version = 1;
+    hdr->command = PROXYPROTO_CMD_PROXY;
+    hdr->family = (uint8_t)family;
+    hdr->transport = PROXYPROTO_TRANSPORT_STREAM;
+    hdr->has_addresses = 1;
+    hdr->src.path = hdr->dst.path = NULL;
+    hdr->src.path_len = hdr->dst.path_len = 0;
+    hdr->header_len = line_len;
+    hdr->tlvs = NULL;
+    hdr->tlvs_len = 0;
+    hdr->need = 0;
+    return (int)line_len;
+}
+
 static inline uint16_t proxyproto__get16(const uint8_t *p)
 {
     return (uint16_t)((unsigned)p[0] << 8 | p[1]);

@@ -327,6 +327,13 @@ static int complete(proxyproto_header *hdr, enum proto proto, size_t line_len)
     return (int)line_len;
 }
 
+/* A TCP4 / TCP6 line whose addresses and ports are in hdr. */
+static int tcp_complete(proxyproto_header *hdr, enum proto proto, size_t line_len)
+{
+    return proxyproto__v1_tcp_done(hdr, proto == TCP4 ? PROXYPROTO_AF_INET : PROXYPROTO_AF_INET6,
+                                   line_len);
+}
+
 /* Looks for the CR in buf[from..limit), judging each byte before it
  * (proxyproto(7) section 2). *cr is its offset, or limit when it is not
  * there. */
@@ -448,9 +455,7 @@ IP_INLINE int tcp_fields(proxyproto_header *hdr, const uint8_t *buf,
     default:
         if ((rc = dport_field(&p, end, &hdr->dst.port, &need)) != 0)
             break;
-        hdr->src.path = hdr->dst.path = NULL;
-        hdr->src.path_len = hdr->dst.path_len = 0;
-        return complete(hdr, proto, (size_t)(p - buf));
+        return tcp_complete(hdr, proto, (size_t)(p - buf));
     }
     if (rc == PROXYPROTO_INCOMPLETE && p == end) /* the bytes ran out */
         rc = more(hdr, limit, need + after_field[proto][k]);

@@ -2,6 +2,8 @@
  * rule, each run every way by pp_run_case(). */
 #include "tests.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OK1(fam, tr, addrs)                                                    \
@@ -360,6 +362,55 @@ END_TEST
  * the line's CRLF: fed byte by byte, the parse says INCOMPLETE up to that
  * byte and the error from it on. `at` is the length of the first prefix
  * that gives the error. */
+/* Every shape of IPv4 text (octets of 1 to 3 digits: 81 shapes) in both
+ * address fields, with ports of 1 to 5 digits, at the end of the buffer
+ * and with bytes after it: valid octets (smallest and largest of each
+ * length) are read right, and a leading zero, an octet over 255 or a port
+ * over 65535 in any place gives the v1 reader's answer (pp_parse() checks
+ * proxyproto_parse() against lib/parse_v1.c on each). This walks every
+ * entry of lib/ipv4_table.h that the SSSE3 TCP4 path uses. */
+START_TEST(v1_tcp4_shapes)
+{
+    static const char *const octet[4][3] = {
+        {"", "", ""}, {"0", "9", "7"}, {"10", "99", "05"}, {"100", "255", "256"}};
+    static const char *const port[6] = {"", "0", "65", "443", "8080", "65535"};
+    char line[128], addr[3][20];
+    proxyproto_header h;
+    int shape, v, k, n, rc, bad;
+
+    for (shape = 0; shape < 81; shape++) {
+        int len[4] = {shape / 27 % 3 + 1, shape / 9 % 3 + 1, shape / 3 % 3 + 1, shape % 3 + 1};
+
+        for (v = 0; v < 3; v++) { /* 0 smallest, 1 largest, 2 bad */
+            snprintf(addr[v], sizeof addr[v], "%s.%s.%s.%s", octet[len[0]][v], octet[len[1]][v],
+                     octet[len[2]][v], octet[len[3]][v]);
+        }
+        for (k = 1; k <= 5; k++) {
+            n = snprintf(line, sizeof line, "PROXY TCP4 %s %s %s %s\r\nGET", addr[0], addr[1],
+                         port[k], port[6 - k]);
+            rc = pp_parse(&h, line, (size_t)n - 3, 0);
+            ck_assert_int_eq(rc, n - 3);
+            ck_assert_int_eq(h.src.port, atoi(port[k]));
+            ck_assert_int_eq(h.dst.port, atoi(port[6 - k]));
+            ck_assert_int_eq(h.src.ip.v4[0], atoi(octet[len[0]][0]));
+            ck_assert_int_eq(h.dst.ip.v4[3], atoi(octet[len[3]][1]));
+            ck_assert_int_eq(pp_parse(&h, line, (size_t)n, 0), n - 3);
+            /* the bad octets in the source, then in the destination (a
+             * one-digit octet has no bad form: all of them is valid) */
+            bad = len[0] + len[1] + len[2] + len[3] > 4;
+            n = snprintf(line, sizeof line, "PROXY TCP4 %s %s 1 2\r\n", addr[2], addr[1]);
+            rc = pp_parse(&h, line, (size_t)n, 0);
+            ck_assert_int_eq(rc < 0, bad);
+            n = snprintf(line, sizeof line, "PROXY TCP4 %s %s 1 2\r\n", addr[1], addr[2]);
+            rc = pp_parse(&h, line, (size_t)n, 0);
+            ck_assert_int_eq(rc < 0, bad);
+            n = snprintf(line, sizeof line, "PROXY TCP4 %s %s 1 65536\r\n", addr[0], addr[1]);
+            ck_assert_int_eq(pp_parse(&h, line, (size_t)n, 0), PROXYPROTO_ERR_V1_PORT_RANGE);
+        }
+    }
+}
+END_TEST
+
 START_TEST(v1_error_offsets)
 {
     static const struct {
@@ -542,6 +593,7 @@ Suite *suite_v1(void)
     tcase_add_test(tc, v1_lengths);
     tcase_add_test(tc, v1_need_values);
     tcase_add_test(tc, v1_error_offsets);
+    tcase_add_test(tc, v1_tcp4_shapes);
     tcase_add_test(tc, v1_need_is_least);
     tcase_add_test(tc, v1_stacked_headers);
     tcase_add_test(tc, v1_every_byte_value);

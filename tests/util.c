@@ -3,6 +3,8 @@
 #define _DEFAULT_SOURCE
 #include "tests.h"
 
+#include "internal.h" /* proxyproto__parse_v1() */
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,11 +277,29 @@ uint8_t *pp_guard_start(const void *data, size_t n)
  * Running parse cases
  * ------------------------------------------------------------------------ */
 
+/* Every parse of the suite: proxyproto_parse(), and for a v1 line also
+ * the v1 reader alone (lib/parse_v1.c), which must agree to the byte. The
+ * API may read a whole line by another path first (lib/tcp4_ssse3.h on
+ * x86-64 with SSSE3): this makes each v1 case a differential test of it. */
 int pp_parse(proxyproto_header *h, const void *buf, size_t len,
              size_t last_len)
 {
+    proxyproto_header ref;
+    int rc, ref_rc;
+
     memset(h, 0xA5, sizeof *h);
-    return proxyproto_parse(h, buf, len, last_len);
+    rc = proxyproto_parse(h, buf, len, last_len);
+    if (len == 0 || ((const uint8_t *)buf)[0] != 'P')
+        return rc;
+    memset(&ref, 0xA5, sizeof ref);
+    ref_rc = proxyproto__parse_v1(&ref, buf, len, last_len < len ? last_len : 0);
+    PP_ASSERT(rc == ref_rc, "proxyproto_parse: %d (%s), the v1 reader: %d (%s)", rc,
+              proxyproto_error_name(rc), ref_rc, proxyproto_error_name(ref_rc));
+    PP_ASSERT(rc <= 0 || memcmp(h, &ref, sizeof ref) == 0,
+              "proxyproto_parse and the v1 reader fill hdr differently");
+    PP_ASSERT(rc != PROXYPROTO_INCOMPLETE || h->need == ref.need,
+              "need %zu, the v1 reader's %zu", h->need, ref.need);
+    return rc;
 }
 
 void pp_parse_ok(proxyproto_header *h, const uint8_t *in, size_t n)
