@@ -133,6 +133,7 @@ struct cstate {
     int lfamily;     /* the listener's */
     int undecided;   /* optional mode: no byte looked at yet */
     int local_wait;  /* header without addresses in: waiting for a byte */
+    int self;        /* the header names the connection's own ends */
     int err;         /* errno of a PROXYPROTO_ERR_SYSTEM */
     long long deadline;
     struct sockaddr_storage peer; /* from the real accept */
