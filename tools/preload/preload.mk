@@ -11,7 +11,8 @@
 #                        same under abuse (signals, floods, stalled headers);
 #                        handoff.sh: connections passed to another process
 #                        (a C pre-fork server, node cluster); postgres.sh:
-#                        PostgreSQL behind HAProxy, pg_hba.conf, checks
+#                        PostgreSQL behind HAProxy, pg_hba.conf, checks;
+#                        reload.sh: nginx's graceful reload
 #
 # Its sources are tools/preload/*.c, one concern each (preload.c says which),
 # sharing tools/preload/preload.h. The library is linked in statically;
@@ -90,6 +91,7 @@ test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE) $(PRELOAD_ACCEPTN) $(PREL
 	timeout -k 5 300 bash tests/preload/run.sh $(B)
 	timeout -k 5 120 bash tests/preload/handoff.sh $(B)
 	timeout -k 5 120 bash tests/preload/postgres.sh $(B)
+	timeout -k 5 60 bash tests/preload/reload.sh $(B)
 	timeout -k 5 300 nice -n 5 bash tests/preload/robust.sh $(B)
 
 bench-preload: all $(PRELOAD_ACCEPTN)
