@@ -8,7 +8,8 @@
 #   - preload-passfd (tests/preload/passfd.c): a parent accepts and passes
 #     each connection to a child it fork+exec'd, which answers with its
 #     getpeername/getsockname; v1 and v2 headers from `proxyproto send`;
-#     the table file is 0600; with PROXYPROTO_HANDOFF=0, or a table file
+#     the table file is 0600; a connection passed without an entry (no
+#     header, optional mode) gets no one's; with PROXYPROTO_HANDOFF=0, or a table file
 #     others may read, the child reports the load balancer (so these
 #     checks can fail), and the second says why;
 #   - node `cluster` in its default round-robin mode, two workers
@@ -31,7 +32,7 @@ PASSFD=$BDIR/tests/preload-passfd
 PP=$BIN/proxyproto
 CLUSTER=$(cd "$(dirname "$0")" && pwd)/cluster.js
 
-need_tools haproxy node curl || { finish; exit 1; }
+need_tools haproxy node curl socat || { finish; exit 1; }
 for f in "$SO" "$PASSFD" "$PP"; do
     if [ ! -e "$f" ]; then
         fail "prerequisite $f" "missing (make all $PASSFD builds it)"
@@ -69,6 +70,24 @@ if passfd passfd 2 PROXYPROTO_HANDOFF="$TAB"; then
         "$(cat "$T/r2")" "peer=203.0.113.8:4711 sock=198.51.100.10:443"
     expect_eq "passfd: the table file is the user's, mode 0600" \
         "$(stat -c '%a %u' "$TAB" 2>&1)" "600 $(id -u)"
+fi
+
+# A connection passed without an entry (no header: the optional mode lets
+# it through with its real addresses) is not given another's, though the
+# table holds the entries above (of sockets now closed).
+if passfd passfd-plain 3 PROXYPROTO_HANDOFF="$TAB" PROXYPROTO_OPTIONAL=1; then
+    send "$T/r5" "127.0.0.1:$P" --v2 --src 203.0.113.11:4711 --dst 198.51.100.10:443
+    expect_eq "passfd (optional mode): a header's connection still gets its entry" \
+        "$(cat "$T/r5")" "peer=203.0.113.11:4711 sock=198.51.100.10:443"
+    for i in 1 2; do
+        echo hello | timeout 8 socat -t 3 - "TCP4:127.0.0.1:$P" >"$T/r6-$i" 2>/dev/null
+    done
+    case $(cat "$T/r6-1" "$T/r6-2" | tr '\n' ' ') in
+    "peer=127.0.0.1:"*" sock=127.0.0.1:$P peer=127.0.0.1:"*" sock=127.0.0.1:$P ")
+        pass "passfd (optional mode): connections without a header get no one's entry" ;;
+    *) fail "passfd (optional mode): connections without a header get no one's entry" \
+        "got '$(cat "$T/r6-1" "$T/r6-2" | tr '\n' ' ')'" ;;
+    esac
 fi
 
 # Without the table the child sees the load balancer: the checks above

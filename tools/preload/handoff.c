@@ -54,6 +54,14 @@ struct ho_table {
 static int ho_state;
 static struct ho_table *ho;
 
+/* In a child forked while another thread was opening the table: that
+ * thread is not there to finish, so the child tries again itself. */
+void handoff_fork_child(void)
+{
+    if (__atomic_load_n(&ho_state, __ATOMIC_RELAXED) == HO_BUSY)
+        __atomic_store_n(&ho_state, HO_OFF, __ATOMIC_RELAXED);
+}
+
 /* The table file: PROXYPROTO_HANDOFF's, or /dev/shm/...-<uid>. */
 static void ho_path(char *out, size_t cap)
 {

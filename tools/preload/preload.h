@@ -314,6 +314,9 @@ void lock_mu(void);
 void unlock_mu(void);
 void forget(int fd);
 
+/* handoff.c: connections passed to other processes (sendmsg, recvmsg) */
+void handoff_fork_child(void);
+
 /* fork.c: fork handlers */
 void fork_prepare(void);
 void fork_parent(void);
