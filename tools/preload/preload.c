@@ -56,10 +56,12 @@
  *    closed) is closed, logged, and accept goes on with the next one: the
  *    server never sees it. LOCAL and v1 UNKNOWN headers (health checks) are
  *    stripped and the real addresses kept, and so are those of a v2 UNIX
- *    header (a local client: no IP address to report). Addresses come in
- *    the listener's family, as accept would give them: an IPv4 header on an
- *    IPv6 listener as ::ffff:a.b.c.d (as a dual-stack socket reports an IPv4
- *    client). An IPv6 client on an IPv4 listener cannot be reported (accept
+ *    header (a local client: no IP address to report) and of a header
+ *    naming the connection's own two ends (HAProxy's v1 checks); such a
+ *    connection reset right after its header is closed quietly (header.c).
+ *    Addresses come in the listener's family, as accept would give them: an
+ *    IPv4 header on an IPv6 listener as ::ffff:a.b.c.d (as a dual-stack
+ *    socket reports an IPv4 client). An IPv6 client on an IPv4 listener cannot be reported (accept
  *    on an AF_INET socket never returns AF_INET6, and servers such as nginx
  *    rely on it): it is refused, with a warning; make the server listen on
  *    IPv6 too (::ffff:a.b.c.d in a header is reported as a.b.c.d there).
