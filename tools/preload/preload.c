@@ -61,10 +61,11 @@
  *    connection reset right after its header is closed quietly (header.c).
  *    Addresses come in the listener's family, as accept would give them: an
  *    IPv4 header on an IPv6 listener as ::ffff:a.b.c.d (as a dual-stack
- *    socket reports an IPv4 client). An IPv6 client on an IPv4 listener cannot be reported (accept
- *    on an AF_INET socket never returns AF_INET6, and servers such as nginx
- *    rely on it): it is refused, with a warning; make the server listen on
- *    IPv6 too (::ffff:a.b.c.d in a header is reported as a.b.c.d there).
+ *    socket reports an IPv4 client). An IPv6 client on an IPv4 listener
+ *    cannot be reported (accept on an AF_INET socket never returns
+ *    AF_INET6, and servers such as nginx rely on it): it is refused, with a
+ *    warning; make the server listen on IPv6 too (::ffff:a.b.c.d in a
+ *    header is reported as a.b.c.d there).
  *  - The common path (nothing parked for the listener, the header in at
  *    accept): the real accept with the caller's flags, then the header's
  *    peek and read (accept.c).
