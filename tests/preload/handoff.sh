@@ -156,6 +156,11 @@ if cluster node PROXYPROTO_HANDOFF="$T/node.tab"; then
             expect_eq "node cluster via HAProxy send-proxy $1: both workers answered" \
                 "$(grep -o 'worker=[0-9]*' "$T/node-$1.out" | sort -u | wc -l)" 2
         done
+        # 100 more, 8 at a time: entries written and taken concurrently.
+        seq 1 100 | xargs -P 8 -I{} curl -sS --max-time 10 "http://127.0.0.1:$F2/" \
+            >"$T/node-par.out" 2>"$T/curl-par.err"
+        expect_eq "node cluster via HAProxy v2, 100 requests 8 at a time: each from client 192.0.2.62" \
+            "$(grep -c "^192.0.2.62 " "$T/node-par.out")" 100
     fi
     : >"$T/node-send.out"
     for i in 1 2 3 4; do
