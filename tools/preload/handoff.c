@@ -212,6 +212,22 @@ static void ho_adopt(struct ho_table *t, int fd)
     }
 }
 
+/* How many descriptors cm carries (0 unless SCM_RIGHTS), *data their
+ * bytes. A message the application built wrongly (a length past the
+ * control buffer: the kernel refuses it) carries none for us. */
+static size_t rights_of(const struct msghdr *msg, const struct cmsghdr *cm,
+                        const unsigned char **data)
+{
+    const unsigned char *end = (const unsigned char *)msg->msg_control + msg->msg_controllen;
+
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+        cm->cmsg_len < CMSG_LEN(0) ||
+        cm->cmsg_len > (size_t)(end - (const unsigned char *)cm))
+        return 0;
+    *data = CMSG_DATA(cm);
+    return (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+}
+
 /* The descriptors of msg's SCM_RIGHTS messages, each given to fn. */
 static void each_passed(const struct msghdr *msg, struct ho_table *t,
                         void (*fn)(struct ho_table *, int))
@@ -219,14 +235,10 @@ static void each_passed(const struct msghdr *msg, struct ho_table *t,
     struct cmsghdr *cm;
 
     for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
-        const unsigned char *d = CMSG_DATA(cm);
-        size_t n, i;
+        const unsigned char *d = NULL;
+        size_t n = rights_of(msg, cm, &d), i;
         int fd;
 
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-            cm->cmsg_len < CMSG_LEN(0))
-            continue;
-        n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (i = 0; i < n; i++) {
             memcpy(&fd, d + i * sizeof(int), sizeof fd);
             fn(t, fd);
@@ -239,20 +251,18 @@ static int has_rights(const struct msghdr *msg)
     return msg != NULL && msg->msg_control != NULL && msg->msg_controllen >= CMSG_LEN(0);
 }
 
+/* Whether msg passes a connection the preload has an entry for. */
 static int any_entry(const struct msghdr *msg)
 {
     struct cmsghdr *cm;
 
     for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
-        size_t n, i;
+        const unsigned char *d = NULL;
+        size_t n = rights_of(msg, cm, &d), i;
         int fd;
 
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-            cm->cmsg_len < CMSG_LEN(0))
-            continue;
-        n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
         for (i = 0; i < n; i++) {
-            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+            memcpy(&fd, d + i * sizeof(int), sizeof fd);
             if (conn_used(fd))
                 return 1;
         }
