@@ -784,6 +784,21 @@ PROXYPROTO_API int proxyproto_reader_step(proxyproto_reader *r, int fd,
                                           proxyproto_header *hdr);
 
 /*
+ * Moves a header read in progress to another buffer: the bytes read so far
+ * are copied from r's buffer to buf (the two may overlap), and buf, of cap
+ * bytes, is r's buffer from then on. For a reader copied (by assignment)
+ * into storage that outlives its buffer, such as a connection parked in a
+ * table, or a buffer that must grow: the fields stay private. A header
+ * already returned points into the old buffer; the next step returns it
+ * again, pointing into buf. Returns 0,
+ *   PROXYPROTO_ERR_HEADER_TOO_BIG    cap is smaller than the bytes read so
+ *                                    far (r is left as it was).
+ *   PROXYPROTO_ERR_INVALID_ARGUMENT  r is NULL.
+ */
+PROXYPROTO_API int proxyproto_reader_move(proxyproto_reader *r, void *buf,
+                                          size_t cap);
+
+/*
  * Blocking form: proxyproto_reader_step() until the header is complete,
  * waiting with poll() at most timeout_ms milliseconds in all (proxyproto(7)
  * section 5: servers must bound it; < 0 waits forever). Works on blocking and

@@ -23,6 +23,25 @@ PROXYPROTO_API void proxyproto_reader_init(proxyproto_reader *r, void *buf,
     r->flags_ = 0;
 }
 
+/* The bytes read so far are all the state a buffer holds: len_ counts them
+ * and last_len_ (the length of the last incomplete parse) is at most len_,
+ * so copying them is the whole move. memmove: buf may overlap buf_. */
+PROXYPROTO_API int proxyproto_reader_move(proxyproto_reader *r, void *buf,
+                                          size_t cap)
+{
+    if (r == NULL)
+        return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (buf == NULL)
+        cap = 0;
+    if (cap < r->len_)
+        return PROXYPROTO_ERR_HEADER_TOO_BIG;
+    if (r->len_ > 0 && buf != r->buf_)
+        memmove(buf, r->buf_, r->len_);
+    r->buf_ = (uint8_t *)buf;
+    r->cap_ = cap;
+    return 0;
+}
+
 /* errno of a failed recv() as a result code; errno itself is left alone so
  * that the caller can still read it after PROXYPROTO_ERR_SYSTEM. Nothing
  * more to read yet is "incomplete", as for the parser. */

@@ -267,6 +267,85 @@ START_TEST(split_everywhere)
 }
 END_TEST
 
+/* proxyproto_reader_move() half-way through every sample, at every split:
+ * the reader, copied by assignment, goes on in a second buffer while the
+ * first is overwritten, and returns the same header (pointing into the
+ * second buffer) and leaves the payload, as if it had never moved. */
+START_TEST(move_mid_header)
+{
+    static uint8_t first[PROXYPROTO_V2_MAX_LEN], second[PROXYPROTO_V2_MAX_LEN];
+    uint8_t msg[2048];
+    size_t n = sample(_i, msg, sizeof msg);
+
+    for (size_t k = 1; k < n; k++) {
+        proxyproto_reader r, copy;
+        proxyproto_header h;
+        int w, fd;
+
+        pp_stream_pair(T_UNIX, &w, &fd);
+        proxyproto_reader_init(&r, first, sizeof first);
+        pp_send_all(w, msg, k);
+        EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
+        copy = r;
+        EXPECT_RC(proxyproto_reader_move(&copy, second, sizeof second), 0);
+        memset(first, 0xA5, sizeof first);
+        pp_send_all(w, msg + k, n - k);
+        pp_send_all(w, payload, PAYLOAD_LEN);
+        close(w);
+        EXPECT_RC(proxyproto_reader_step(&copy, fd, &h), (int)n);
+        expect_header(&h, second, msg, n);
+        pp_expect_rest(fd, payload, PAYLOAD_LEN);
+        close(fd);
+    }
+}
+END_TEST
+
+/* Moving into a buffer that overlaps the old one (memmove), into one just
+ * big enough, after the header was returned (the next step returns it
+ * again, pointing into the new buffer), and the refusals: a buffer too
+ * small leaves the reader as it was. */
+START_TEST(move_edges)
+{
+    static uint8_t big[PROXYPROTO_V2_MAX_LEN + 64];
+    uint8_t exact[sizeof V1_TCP4 - 1], after[sizeof V1_TCP4 - 1];
+    const size_t n = sizeof V1_TCP4 - 1, k = 20;
+    proxyproto_reader r;
+    proxyproto_header h;
+    int w, fd;
+
+    EXPECT_RC(proxyproto_reader_move(NULL, big, sizeof big), PROXYPROTO_ERR_INVALID_ARGUMENT);
+
+    pp_stream_pair(T_UNIX, &w, &fd);
+    proxyproto_reader_init(&r, big, PROXYPROTO_V2_MAX_LEN);
+    pp_send_all(w, V1_TCP4, k);
+    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), PROXYPROTO_INCOMPLETE);
+    /* Too small (and NULL, which holds nothing): refused, nothing moved. */
+    EXPECT_RC(proxyproto_reader_move(&r, exact, k - 1), PROXYPROTO_ERR_HEADER_TOO_BIG);
+    EXPECT_RC(proxyproto_reader_move(&r, NULL, 0), PROXYPROTO_ERR_HEADER_TOO_BIG);
+    /* Overlapping, 7 bytes on. */
+    EXPECT_RC(proxyproto_reader_move(&r, big + 7, PROXYPROTO_V2_MAX_LEN), 0);
+    ck_assert_mem_eq(big + 7, V1_TCP4, k);
+    /* Exactly the header's size: the header fits, the payload stays. */
+    EXPECT_RC(proxyproto_reader_move(&r, exact, sizeof exact), 0);
+    pp_send_all(w, &V1_TCP4[k], n - k);
+    pp_send_all(w, payload, PAYLOAD_LEN);
+    close(w);
+    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), (int)n);
+    expect_header(&h, exact, (const uint8_t *)V1_TCP4, n);
+    /* After the header: moved, then stepped again, reading nothing. */
+    EXPECT_RC(proxyproto_reader_move(&r, after, sizeof after), 0);
+    EXPECT_RC(proxyproto_reader_step(&r, fd, &h), (int)n);
+    expect_header(&h, after, (const uint8_t *)V1_TCP4, n);
+    pp_expect_rest(fd, payload, PAYLOAD_LEN);
+    close(fd);
+
+    /* A reader that has read nothing (or only feeds) may take NULL. */
+    proxyproto_reader_init(&r, NULL, 0);
+    EXPECT_RC(proxyproto_reader_move(&r, NULL, 0), 0);
+    EXPECT_RC(proxyproto_reader_feed(&r, V1_TCP4, n, &h), (int)n);
+}
+END_TEST
+
 /* A step on a blocking socket with nothing to read returns at once (the
  * test's timeout catches a step that blocks). */
 START_TEST(step_never_blocks)
@@ -1265,6 +1344,8 @@ Suite *suite_socket(void)
     tcase_add_loop_test(rd, one_write, 0, S_COUNT * T_COUNT);
     tcase_add_loop_test(rd, byte_at_a_time, 0, S_COUNT);
     tcase_add_loop_test(rd, split_everywhere, 0, S_COUNT);
+    tcase_add_loop_test(rd, move_mid_header, 0, S_COUNT);
+    tcase_add_test(rd, move_edges);
     tcase_add_test(rd, step_never_blocks);
     tcase_add_loop_test(rd, step_after_header, 0, S_COUNT);
     tcase_add_loop_test(rd, peer_closes_mid_header, 0, S_COUNT);

@@ -175,7 +175,7 @@ done
 
 # ---- health checks ---------------------------------------------------------------
 
-free_port PYH HC
+free_port PYH HC HC1
 start_server hc "$PYH" env LD_PRELOAD="$SO" PROXYPROTO_LOG=1 \
     python3 -u -m http.server "$PYH" --bind 127.0.0.1 --directory "$T/www" || exit 1
 out=$($LOAD check 127.0.0.1 "$PYH" 20)
@@ -183,11 +183,15 @@ out=$($LOAD check 127.0.0.1 "$PYH" 20)
     haproxy_global tcp
     printf '\nlisten hc\n    bind 127.0.0.1:%s\n' "$HC"
     printf '    server s1 127.0.0.1:%s send-proxy-v2 check check-send-proxy inter 100ms\n' "$PYH"
+    # v1 checks cannot say LOCAL: their header names the check's own
+    # connection.
+    printf '\nlisten hc1\n    bind 127.0.0.1:%s\n' "$HC1"
+    printf '    server s1 127.0.0.1:%s send-proxy check check-send-proxy inter 100ms\n' "$PYH"
 } >"$T/hc-haproxy.cfg"
-start_haproxy hc-haproxy "$T/hc-haproxy.cfg" "$HC" || exit 1
+start_haproxy hc-haproxy "$T/hc-haproxy.cfg" "$HC" "$HC1" || exit 1
 sleep 2
 g=$($LOAD good 127.0.0.1 "$HC" 5 1 http)
-expect_eq "health checks: $out (LOCAL header, then reset) and HAProxy's own checks for 2 s: python logged no error" \
+expect_eq "health checks: $out (LOCAL header, then reset) and HAProxy's own v2 and v1 checks for 2 s: python logged no error" \
     "$(grep -c -E 'Traceback|ConnectionResetError|Exception' "$T/hc.log")" 0
 expect_eq "health checks: ... and real requests through that HAProxy are served ($g)" "$(field "$g" ok)" 5
 check "health checks: ... HAProxy saw the server UP" "$(tail -n 3 "$T/hc-haproxy.log" | tr '\n' '|')" \

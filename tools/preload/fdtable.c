@@ -73,44 +73,50 @@ void flags_clear(int fd, unsigned f)
 
 static struct conn_slot conns[PP_MAX_FD];
 
-static void slot_write(struct conn_slot *s, const uint64_t *w)
+/* The seqlock over n words at w, sequence *seq (here, and in the hand-off
+ * table shared between processes, handoff.c): 0 when another writer held
+ * it too long. */
+int seq_write(unsigned *seq, uint64_t *w, const uint64_t *v, int n)
 {
     unsigned q;
     int i, tries;
 
     for (tries = 0;; tries++) {
-        q = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+        q = __atomic_load_n(seq, __ATOMIC_RELAXED);
         if ((q & 1u) == 0 &&
-            __atomic_compare_exchange_n(&s->seq, &q, q + 1u, 0, __ATOMIC_ACQUIRE,
+            __atomic_compare_exchange_n(seq, &q, q + 1u, 0, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
             break;
         /* Two writers of one descriptor at once only happen when the
          * application closes a descriptor it is being given; give up
          * rather than spin (readers check the peer anyway). */
         if (tries >= 1000)
-            return;
+            return 0;
         sched_yield();
     }
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    for (i = 0; i < CW; i++)
-        __atomic_store_n(&s->w[i], w[i], __ATOMIC_RELAXED);
-    __atomic_store_n(&s->seq, q + 2u, __ATOMIC_RELEASE);
+    for (i = 0; i < n; i++)
+        __atomic_store_n(&w[i], v[i], __ATOMIC_RELAXED);
+    __atomic_store_n(seq, q + 2u, __ATOMIC_RELEASE);
+    return 1;
 }
 
-static int slot_read(struct conn_slot *s, uint64_t *w)
+/* A consistent copy of the n words at w into v: 1, or 0 when a writer
+ * kept them busy. */
+int seq_read(unsigned *seq, const uint64_t *w, uint64_t *v, int n)
 {
     int i, tries;
 
     for (tries = 0; tries < 1000; tries++) {
-        unsigned a = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE), b;
+        unsigned a = __atomic_load_n(seq, __ATOMIC_ACQUIRE), b;
         if (a & 1u) {
             sched_yield();
             continue;
         }
-        for (i = 0; i < CW; i++)
-            w[i] = __atomic_load_n(&s->w[i], __ATOMIC_RELAXED);
+        for (i = 0; i < n; i++)
+            v[i] = __atomic_load_n(&w[i], __ATOMIC_RELAXED);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        b = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+        b = __atomic_load_n(seq, __ATOMIC_RELAXED);
         if (a == b)
             return 1;
     }
@@ -122,16 +128,31 @@ int conn_used(int fd)
     return in_table(fd) && __atomic_load_n(&conns[fd].w[1], __ATOMIC_RELAXED) != 0;
 }
 
+/* A pair in 5 words (the first never 0), and back. */
+void pair_pack(const struct pair *p, uint64_t *w)
+{
+    w[0] = 1u | (uint64_t)(unsigned)p->family << 8 | (uint64_t)p->sport << 16 |
+           (uint64_t)p->dport << 32;
+    memcpy(&w[1], p->src, 16);
+    memcpy(&w[3], p->dst, 16);
+}
+
+void pair_unpack(struct pair *p, const uint64_t *w)
+{
+    p->family = (int)((w[0] >> 8) & 0xff);
+    p->sport = (uint16_t)(w[0] >> 16);
+    p->dport = (uint16_t)(w[0] >> 32);
+    memcpy(p->src, &w[1], 16);
+    memcpy(p->dst, &w[3], 16);
+}
+
 void conn_store(int fd, uint64_t ino, const struct pair *p)
 {
     uint64_t w[CW];
 
     w[0] = ino;
-    w[1] = 1u | (uint64_t)(unsigned)p->family << 8 | (uint64_t)p->sport << 16 |
-           (uint64_t)p->dport << 32;
-    memcpy(&w[2], p->src, 16);
-    memcpy(&w[4], p->dst, 16);
-    slot_write(&conns[fd], w);
+    pair_pack(p, &w[1]);
+    seq_write(&conns[fd].seq, conns[fd].w, w, CW);
 }
 
 void conn_clear(int fd)
@@ -139,7 +160,7 @@ void conn_clear(int fd)
     static const uint64_t zero[CW];
 
     if (conn_used(fd))
-        slot_write(&conns[fd], zero);
+        seq_write(&conns[fd].seq, conns[fd].w, zero, CW);
 }
 
 /* The entry of fd if it has one: 1 and *p, *ino (the peer's fingerprint);
@@ -148,14 +169,10 @@ int conn_load(int fd, struct pair *p, uint64_t *ino)
 {
     uint64_t w[CW];
 
-    if (!conn_used(fd) || !slot_read(&conns[fd], w) || w[1] == 0)
+    if (!conn_used(fd) || !seq_read(&conns[fd].seq, conns[fd].w, w, CW) || w[1] == 0)
         return 0;
     *ino = w[0];
-    p->family = (int)((w[1] >> 8) & 0xff);
-    p->sport = (uint16_t)(w[1] >> 16);
-    p->dport = (uint16_t)(w[1] >> 32);
-    memcpy(p->src, &w[2], 16);
-    memcpy(p->dst, &w[4], 16);
+    pair_unpack(p, &w[1]);
     return 1;
 }
 

@@ -25,6 +25,7 @@ void cstate_init(struct cstate *c, int fd, int flags, int lfamily, unsigned char
     c->lfamily = lfamily;
     c->undecided = 0;
     c->local_wait = 0;
+    c->self = 0;
     c->err = 0;
     c->deadline = now_ns() + (long long)cfg.timeout_ms * 1000000LL;
     proxyproto_reader_init(&c->r, buf, PP_HEADER_MAX);
@@ -65,6 +66,45 @@ static int has_addresses(const proxyproto_header *h)
 {
     return proxyproto_use_header_addresses(h) &&
            (h->family == PROXYPROTO_AF_INET || h->family == PROXYPROTO_AF_INET6);
+}
+
+static int same_sa(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+    return 0;
+}
+
+/* A header naming the connection's own two ends: HAProxy's v1 health
+ * checks (v1 cannot say LOCAL) send one. It tells nothing the socket does
+ * not, and such a check resets right after it, so it is treated as LOCAL.
+ * A client's header never names the load balancer's own port: the
+ * getsockname this takes is made only when the source matches. */
+static int names_itself(const struct cstate *c)
+{
+    struct pair p;
+    struct sockaddr_storage ss, me;
+    socklen_t ml = sizeof me;
+
+    if (pair_from_header(&p, &c->hdr, c->lfamily) != 0)
+        return 0;
+    pair_sockaddr(&p, 0, &ss);
+    if (!same_sa(&ss, &c->peer))
+        return 0;
+    memset(&me, 0, sizeof me);
+    if (real_getsockname(c->fd, (struct sockaddr *)&me, &ml) != 0)
+        return 0;
+    pair_sockaddr(&p, 1, &ss);
+    return same_sa(&ss, &me);
 }
 
 /* Reads what has arrived of the header, never blocking, never a byte past
@@ -111,7 +151,9 @@ int advance(struct cstate *c)
         return rc;
     if ((cfg.versions & (1u << c->hdr.version)) == 0)
         return E_VERSION;
-    if (!has_addresses(&c->hdr)) {
+    if (has_addresses(&c->hdr) && names_itself(c))
+        c->self = 1;
+    if (!has_addresses(&c->hdr) || c->self) {
         rc = peek_one(c->fd);
         if (rc < 0)
             return R_GONE;
@@ -232,8 +274,9 @@ void reject(const struct cstate *c, int rc)
         if (cfg.log >= 2) {
             char lb[80];
             fmt_sa(lb, sizeof lb, (const struct sockaddr *)&c->peer);
-            log_line("closed fd=%d from %s: health check (header without addresses, "
-                     "then closed or reset)", c->fd, lb);
+            log_line("closed fd=%d from %s: health check (header %s, then closed or "
+                     "reset)", c->fd, lb,
+                     c->self ? "naming the connection itself" : "without addresses");
         }
         real_close(c->fd);
         return;
@@ -266,8 +309,9 @@ static int health_check_gone(struct cstate *c)
     if (cfg.log >= 2) {
         char lb[80];
         fmt_sa(lb, sizeof lb, (const struct sockaddr *)&c->peer);
-        log_line("closed fd=%d from %s: health check (header without addresses, then %s)",
-                 c->fd, lb, n == 0 ? "closed" : "reset");
+        log_line("closed fd=%d from %s: health check (header %s, then %s)", c->fd, lb,
+                 c->self ? "naming the connection itself" : "without addresses",
+                 n == 0 ? "closed" : "reset");
     }
     real_close(c->fd);
     return 1;
@@ -279,8 +323,7 @@ int deliver(struct cstate *c, int kind, struct sockaddr *addr, socklen_t *alen,
     struct sockaddr_storage ss;
     socklen_t n;
     struct pair p;
-    int use = kind == R_DONE && proxyproto_use_header_addresses(&c->hdr) &&
-              (c->hdr.family == PROXYPROTO_AF_INET || c->hdr.family == PROXYPROTO_AF_INET6);
+    int use = kind == R_DONE && has_addresses(&c->hdr) && !c->self;
     int diff = (c->flags ^ want) & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 
     if (kind == R_DONE && !use && health_check_gone(c))
@@ -330,7 +373,8 @@ int deliver(struct cstate *c, int kind, struct sockaddr *addr, socklen_t *alen,
             log_line("accepted fd=%d client=%s (%s: real addresses)", c->fd, lb,
                      kind == R_PASS ? "no header"
                      : c->hdr.command == PROXYPROTO_CMD_LOCAL ? "LOCAL header"
-                                                             : "header without addresses");
+                     : c->self ? "header naming the connection itself"
+                               : "header without addresses");
         }
     }
     return 0;

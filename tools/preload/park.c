@@ -205,15 +205,15 @@ int pending_service(int li, struct sockaddr *addr, socklen_t *alen, int want, in
     }
 }
 
-/* Moves a header read begun in c (on the stack) into slot i. The reader's
- * buffer is a private field; the library has no call to move a reader. */
+/* Moves a header read begun in c (on the stack) into slot i: the reader
+ * goes on in the slot's buffer (the same size as the stack's, so the move
+ * cannot fail). */
 static void pstate_take(int i, const struct cstate *c)
 {
     struct pstate *ps = &pstate[i];
 
     ps->c = *c;
-    memcpy(ps->buf, c->r.buf_, c->r.len_);
-    ps->c.r.buf_ = ps->buf;
+    (void)proxyproto_reader_move(&ps->c.r, ps->buf, sizeof ps->buf);
 }
 
 /* Parks connection c (its header incomplete) for listener li: 0, or a

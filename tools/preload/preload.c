@@ -36,6 +36,10 @@
  *   PROXYPROTO_TIMEOUT_MS=3000   how long a connection may take to send its
  *                                whole header, from accept (1-3600000).
  *   PROXYPROTO_VERSIONS=1,2      header versions accepted ("1", "2", "1,2").
+ *   PROXYPROTO_HANDOFF=/path     the table that carries the addresses of
+ *                                connections passed to other processes
+ *                                (handoff.c); 0: none. Default:
+ *                                /dev/shm/libproxyproto-preload-<euid>.
  *   PROXYPROTO_LOG=1             log to stderr: 1 refused connections and
  *                                warnings, 2 also every accepted one. 0 by
  *                                default. Configuration errors are always
@@ -52,13 +56,16 @@
  *    closed) is closed, logged, and accept goes on with the next one: the
  *    server never sees it. LOCAL and v1 UNKNOWN headers (health checks) are
  *    stripped and the real addresses kept, and so are those of a v2 UNIX
- *    header (a local client: no IP address to report). Addresses come in
- *    the listener's family, as accept would give them: an IPv4 header on an
- *    IPv6 listener as ::ffff:a.b.c.d (as a dual-stack socket reports an IPv4
- *    client). An IPv6 client on an IPv4 listener cannot be reported (accept
- *    on an AF_INET socket never returns AF_INET6, and servers such as nginx
- *    rely on it): it is refused, with a warning; make the server listen on
- *    IPv6 too (::ffff:a.b.c.d in a header is reported as a.b.c.d there).
+ *    header (a local client: no IP address to report) and of a header
+ *    naming the connection's own two ends (HAProxy's v1 checks); such a
+ *    connection reset right after its header is closed quietly (header.c).
+ *    Addresses come in the listener's family, as accept would give them: an
+ *    IPv4 header on an IPv6 listener as ::ffff:a.b.c.d (as a dual-stack
+ *    socket reports an IPv4 client). An IPv6 client on an IPv4 listener
+ *    cannot be reported (accept on an AF_INET socket never returns
+ *    AF_INET6, and servers such as nginx rely on it): it is refused, with a
+ *    warning; make the server listen on IPv6 too (::ffff:a.b.c.d in a
+ *    header is reported as a.b.c.d there).
  *  - The common path (nothing parked for the listener, the header in at
  *    accept): the real accept with the caller's flags, then the header's
  *    peek and read (accept.c).
@@ -95,13 +102,19 @@
  *    for another socket. A connection
  *    on a descriptor beyond the table whose header carries addresses is
  *    refused (logged).
+ *  - A connection passed to another process over a UNIX socket
+ *    (SCM_RIGHTS: node cluster, pre-fork servers): sendmsg() publishes its
+ *    entry in a table shared by the user's processes that load the preload
+ *    (a 0600 file in /dev/shm, keyed by the socket's inode), and the
+ *    receiver's recvmsg() takes it from there (handoff.c).
  *
  * Exported: exactly the intercepted libc functions (accept, accept4,
- * getpeername, getsockname, close, listen, epoll_ctl, dup, dup2, dup3;
+ * getpeername, getsockname, close, listen, epoll_ctl, dup, dup2, dup3,
+ * sendmsg, recvmsg;
  * see preload.map). The library is linked in statically and hidden.
  * Linux only (epoll, timerfd, accept4, /proc). Files, one concern each:
  * settings.c, fdtable.c, header.c, park.c, listeners.c, timer.c, wake.c,
- * forget.c, fork.c, accept.c; preload.h declares what they share.
+ * forget.c, fork.c, accept.c, handoff.c; preload.h declares what they share.
  */
 #include "preload.h"
 
@@ -121,6 +134,8 @@ int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 int (*real_dup)(int);
 int (*real_dup2)(int, int);
 int (*real_dup3)(int, int, int);
+ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
 /* dlsym returns an object pointer; POSIX guarantees it converts. */
 static void resolve(void *fnptr, const char *name)
@@ -149,6 +164,8 @@ static void init(void)
     resolve(&real_dup, "dup");
     resolve(&real_dup2, "dup2");
     resolve(&real_dup3, "dup3");
+    resolve(&real_sendmsg, "sendmsg");
+    resolve(&real_recvmsg, "recvmsg");
     load_config();
     park_cap_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -71,6 +71,8 @@ struct pp_cfg {
     proxyproto_cidr trusted[PP_MAX_TRUSTED];
     size_t n_ports;     /* 0: every TCP listener */
     uint16_t ports[PP_MAX_PORTS];
+    int handoff_off;    /* PROXYPROTO_HANDOFF=0 */
+    char handoff[256];  /* its table file; "": the default (handoff.c) */
 };
 
 #define PP_CFG_MSGS 6
@@ -131,6 +133,7 @@ struct cstate {
     int lfamily;     /* the listener's */
     int undecided;   /* optional mode: no byte looked at yet */
     int local_wait;  /* header without addresses in: waiting for a byte */
+    int self;        /* the header names the connection's own ends */
     int err;         /* errno of a PROXYPROTO_ERR_SYSTEM */
     long long deadline;
     struct sockaddr_storage peer; /* from the real accept */
@@ -223,6 +226,8 @@ extern int (*real_epoll_ctl)(int, int, int, struct epoll_event *);
 extern int (*real_dup)(int);
 extern int (*real_dup2)(int, int);
 extern int (*real_dup3)(int, int, int);
+extern ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+extern ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
 extern struct pp_cfg cfg;
 
@@ -248,6 +253,10 @@ unsigned flags_of(int fd);
 void flags_set(int fd, unsigned f);
 void flags_clear(int fd, unsigned f);
 int conn_used(int fd);
+int seq_write(unsigned *seq, uint64_t *w, const uint64_t *v, int n);
+int seq_read(unsigned *seq, const uint64_t *w, uint64_t *v, int n);
+void pair_pack(const struct pair *p, uint64_t *w);
+void pair_unpack(struct pair *p, const uint64_t *w);
 void conn_store(int fd, uint64_t ino, const struct pair *p);
 void conn_clear(int fd);
 int conn_load(int fd, struct pair *p, uint64_t *ino);
@@ -304,6 +313,9 @@ void forget_locked(int fd, unsigned f);
 void lock_mu(void);
 void unlock_mu(void);
 void forget(int fd);
+
+/* handoff.c: connections passed to other processes (sendmsg, recvmsg) */
+void handoff_fork_child(void);
 
 /* fork.c: fork handlers */
 void fork_prepare(void);

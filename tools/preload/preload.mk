@@ -8,7 +8,11 @@
 #   make test-preload    (part of make check) tests/preload/run.sh: python3
 #                        http.server, nginx and a probe server behind
 #                        HAProxy and `proxyproto send`; robust.sh: the
-#                        same under abuse (signals, floods, stalled headers)
+#                        same under abuse (signals, floods, stalled headers);
+#                        handoff.sh: connections passed to another process
+#                        (a C pre-fork server, node cluster); postgres.sh:
+#                        PostgreSQL behind HAProxy, pg_hba.conf, checks;
+#                        reload.sh: nginx's graceful reload
 #
 # Its sources are tools/preload/*.c, one concern each (preload.c says which),
 # sharing tools/preload/preload.h. The library is linked in statically;
@@ -24,6 +28,7 @@ PRELOAD_PROBE := $(B)/tests/preload-probe
 PRELOAD_SIGCLOSE := $(B)/tests/preload-sigclose
 PRELOAD_ACCEPTN := $(B)/tests/preload-acceptn
 PRELOAD_STALE := $(B)/tests/preload-stale
+PRELOAD_PASSFD := $(B)/tests/preload-passfd
 PRELOAD_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
 PRELOAD_LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
 PRELOAD_ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(PRELOAD_CFLAGS)
@@ -74,10 +79,19 @@ $(PRELOAD_STALE): tests/preload/stale.c
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
 
+# A pre-fork server that passes connections to a child (SCM_RIGHTS).
+$(PRELOAD_PASSFD): tests/preload/passfd.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
+
 # robust.sh makes 1000-connection floods: it runs at a lower priority so
 # that suites running beside it under make -j2 keep their timings.
-test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE) $(PRELOAD_ACCEPTN) $(PRELOAD_STALE)
+test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE) $(PRELOAD_ACCEPTN) $(PRELOAD_STALE) \
+		$(PRELOAD_PASSFD)
 	timeout -k 5 300 bash tests/preload/run.sh $(B)
+	timeout -k 5 120 bash tests/preload/handoff.sh $(B)
+	timeout -k 5 120 bash tests/preload/postgres.sh $(B)
+	timeout -k 5 60 bash tests/preload/reload.sh $(B)
 	timeout -k 5 300 nice -n 5 bash tests/preload/robust.sh $(B)
 
 bench-preload: all $(PRELOAD_ACCEPTN)

@@ -196,6 +196,15 @@ void load_config(void)
             bad_value("PROXYPROTO_PORTS", v, "expected ports 1-65535, comma separated (at most 64)");
         }
     }
+    if ((v = env("PROXYPROTO_HANDOFF")) != NULL) {
+        if (strcmp(v, "0") == 0)
+            cfg.handoff_off = 1;
+        else if (v[0] != '/' || strlen(v) >= sizeof cfg.handoff)
+            bad_value("PROXYPROTO_HANDOFF", v, "expected 0 (off) or an absolute file path "
+                      "(shorter than 256 bytes)");
+        else
+            memcpy(cfg.handoff, v, strlen(v) + 1);
+    }
     v = getenv("PROXYPROTO_TRUSTED");
     p = v != NULL ? v : "127.0.0.0/8,::1";
     while ((t = next_token(&p, tok, sizeof tok)) > 0) {
