@@ -14,10 +14,22 @@
  *             then poll and send
  *   readfirst non-blocking connect, poll, getsockopt(SO_ERROR), then wait
  *             to read (a server that speaks first), then send REQUEST
+ *   confirm   non-blocking connect, poll, getsockopt(SO_ERROR), then
+ *             connect() twice more (0, then EISCONN: how some clients
+ *             learn that they are connected), then write
  *   writev, sendmsg, sendto, sendfile: non-blocking connect, poll, then
  *             that call
  *   block     blocking connect, then write
+ *   nodelay   as poll, with TCP_NODELAY set before connect
+ * Every mode that writes checks that TCP_NODELAY is still what the client
+ * set (the preload turns it on for the first send only).
  *   fastopen  no connect: sendto(MSG_FASTOPEN) with the address
+ *   storm     200 connections one after another, non-blocking, under a
+ *             SIGALRM every 100 us whose handler sends 0 bytes on the
+ *             socket being set up (so it may write the owed header from
+ *             inside the handler, or find it being written); each reply
+ *             must begin with the connection's own "ADDR:PORT " (HAProxy
+ *             answering %[src]:%[src_port]); prints "storm: N ok, M bad"
  * Exit 0 when the reply ended normally, 1 otherwise. Every wait is
  * bounded (5 s).
  */
@@ -26,12 +38,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -125,6 +140,92 @@ static int copy_reply(int fd)
     }
 }
 
+static volatile sig_atomic_t cur_fd = -1;
+
+static void on_alarm(int sig)
+{
+    int e = errno, fd = cur_fd;
+
+    (void)sig;
+    if (fd >= 0)
+        (void)send(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL);
+    errno = e;
+}
+
+/* One connection of the storm: 1 when the reply names its own source. */
+static int storm_one(const struct sockaddr_storage *ss, socklen_t len, const char *req)
+{
+    struct sockaddr_in me;
+    socklen_t mlen = sizeof me;
+    char want[64], got[4096];
+    size_t n = 0, off = 0, rl = strlen(req);
+    ssize_t r;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    cur_fd = fd;
+    while (connect(fd, (const struct sockaddr *)ss, len) != 0 && errno != EISCONN) {
+        if (errno != EINPROGRESS && errno != EALREADY && errno != EINTR)
+            goto out;
+        if (wait_for(fd, POLLOUT) < 0 && errno != EINTR)
+            goto out;
+    }
+    while (off < rl) {
+        r = write(fd, req + off, rl - off);
+        if (r > 0)
+            off += (size_t)r;
+        else if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            (void)wait_for(fd, POLLOUT);
+        else
+            goto out;
+    }
+    for (;;) {
+        r = read(fd, got + n, sizeof got - 1 - n);
+        if (r > 0 && (n += (size_t)r) < sizeof got - 1)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+            (void)wait_for(fd, POLLIN);
+            continue;
+        }
+        break;
+    }
+    got[n] = '\0';
+    if (getsockname(fd, (struct sockaddr *)&me, &mlen) != 0)
+        goto out;
+    snprintf(want, sizeof want, "\r\n\r\n%s:%u ", inet_ntoa(me.sin_addr),
+             (unsigned)ntohs(me.sin_port));
+    ok = strstr(got, want) != NULL;
+    cur_fd = -1;
+    close(fd);
+    return ok;
+out:
+    cur_fd = -1;
+    close(fd);
+    return 0;
+}
+
+static int storm(const struct sockaddr_storage *ss, socklen_t len, const char *req)
+{
+    struct sigaction sa;
+    struct itimerval it;
+    int i, good = 0;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART: calls see EINTR */
+    sigaction(SIGALRM, &sa, NULL);
+    memset(&it, 0, sizeof it);
+    it.it_interval.tv_usec = getenv("NB_ALARM_US") ? atoi(getenv("NB_ALARM_US")) : 100;
+    it.it_value.tv_usec = it.it_interval.tv_usec;
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (i = 0; i < 200; i++)
+        good += storm_one(ss, len, req);
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
+    printf("storm: %d ok, %d bad\n", good, 200 - good);
+    return good == 200 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct sockaddr_storage ss;
@@ -154,9 +255,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "connect-nbclient: bad address %s\n", argv[1]);
         return 2;
     }
+    if (strcmp(mode, "storm") == 0)
+        return ss.ss_family == AF_INET ? storm(&ss, len, req) : 2;
     block = strcmp(mode, "block") == 0 || strcmp(mode, "fastopen") == 0;
     fd = socket(ss.ss_family, SOCK_STREAM | (block ? 0 : SOCK_NONBLOCK), 0);
     if (fd < 0)
+        return 1;
+    if (strcmp(mode, "nodelay") == 0 &&
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int)) != 0)
         return 1;
     if (strcmp(mode, "fastopen") == 0) {
         if (sendto(fd, req, strlen(req), MSG_FASTOPEN, (struct sockaddr *)&ss, len) !=
@@ -187,15 +293,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "connect-nbclient: not writable within 5 s\n");
         return 1;
     }
-    if (strcmp(mode, "readfirst") == 0) {
+    if (strcmp(mode, "readfirst") == 0 || strcmp(mode, "confirm") == 0) {
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
             fprintf(stderr, "connect-nbclient: SO_ERROR %d\n", err);
             return 1;
         }
-        return copy_reply(fd) == 0 ? 0 : 1;
+        if (strcmp(mode, "readfirst") == 0)
+            return copy_reply(fd) == 0 ? 0 : 1;
+        if ((connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EISCONN) ||
+            connect(fd, (struct sockaddr *)&ss, len) == 0 || errno != EISCONN) {
+            perror("connect-nbclient: connect again");
+            return 1;
+        }
     }
     if (send_all(fd, mode, req, strlen(req)) < 0) {
         perror("connect-nbclient: send");
+        return 1;
+    }
+    elen = sizeof err;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &err, &elen) != 0 ||
+        (err != 0) != (strcmp(mode, "nodelay") == 0)) {
+        fprintf(stderr, "connect-nbclient: TCP_NODELAY is %d after the first send\n", err);
         return 1;
     }
     return copy_reply(fd) == 0 ? 0 : 1;

@@ -199,7 +199,7 @@ expect_out "nc -w 5 -> nginx stream (speaks first; header at SO_ERROR), v2 IPv6"
 
 # ---- a non-blocking C client: every send call, an early one, a read first -------
 
-for m in poll writev sendmsg sendto sendfile block; do
+for m in poll confirm writev sendmsg sendto sendfile block nodelay; do
     pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4" PROXYPROTO_CONNECT_VERSION=2 -- "$NB" 127.0.0.1 "$H4" "$m" "$REQ10"
     sed -i '1,/^\r*$/d' "$T/out"
     expect_out "nbclient $m -> HAProxy, v2" "127.0.0.1:$EPH 127.0.0.1:$H4 a= u="
@@ -254,6 +254,35 @@ pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4" -- "$NB" 127.0.0.1 "$H4" fastopen "$RE
 sed -i '1,/^\r*$/d' "$T/out"
 expect_out "nbclient: sendto(MSG_FASTOPEN) without connect -> HAProxy, v1" "127.0.0.1:$EPH 127.0.0.1:$H4 a= u="
 
+free_port CP
+pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4" PROXYPROTO_CONNECT_VERSION=2 -- \
+    curl -sS --tcp-fastopen --max-time 5 --local-port "$CP" "http://127.0.0.1:$H4/"
+expect_out "curl --tcp-fastopen (TCP_FASTOPEN_CONNECT) -> HAProxy, v2" "127.0.0.1:$CP 127.0.0.1:$H4 a= u="
+
+# Signals and threads: no lock to deadlock on, no header lost or doubled.
+pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4" PROXYPROTO_CONNECT_VERSION=2 -- "$NB" 127.0.0.1 "$H4" storm "$REQ10"
+expect_out "200 connections under SIGALRM every 100 us, the handler sending on the socket: each header its own" \
+    "storm: 200 ok, 0 bad"
+cat >"$T/threads.py" <<'PYEOF'
+import http.client, sys
+from concurrent.futures import ThreadPoolExecutor
+port = int(sys.argv[1])
+def one(i):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("GET", "/")
+    body = c.getresponse().read().decode()
+    me = "%s:%d " % c.sock.getsockname()
+    c.close()
+    return body.startswith(me)
+with ThreadPoolExecutor(16) as ex:
+    res = list(ex.map(one, range(300)))
+print("threads: %d ok, %d bad" % (res.count(True), res.count(False)))
+
+PYEOF
+pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4" -- python3 "$T/threads.py" "$H4"
+expect_out "python3, 16 threads, 300 connections (non-blocking, timeout=5): each header its own" \
+    "threads: 300 ok, 0 bad"
+
 # ---- addresses from the settings, TLVs -------------------------------------------
 
 pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4" PROXYPROTO_CONNECT_SRC=192.0.2.7:4242 \
@@ -276,6 +305,22 @@ pre PROXYPROTO_CONNECT_TO="127.0.0.0/8" PROXYPROTO_CONNECT_VERSION=2 -- curl -sS
 expect_out "PROXYPROTO_CONNECT_TO=127.0.0.0/8 (a network)" "127.0.0.1:$EPH 127.0.0.1:$H4 a= u="
 pre PROXYPROTO_CONNECT_TO="*:$H6" -- curl -sS -g --max-time 5 "http://[::1]:$H6/"
 expect_out "PROXYPROTO_CONNECT_TO=*:PORT (any address)" "::1:$EPH ::1:$H6 a= u="
+
+# ---- both sides: a server under the receive preload -------------------------------
+
+if [ -e "$BDIR/lib/libproxyproto-preload.so" ]; then
+    free_port PY
+    mkdir -p "$T/www"
+    echo hello >"$T/www/x"
+    start_server py "$PY" env LD_PRELOAD="$BDIR/lib/libproxyproto-preload.so" \
+        python3 -u -m http.server "$PY" --bind 127.0.0.1 --directory "$T/www" || exit 1
+    pre PROXYPROTO_CONNECT_TO="127.0.0.1:$PY" PROXYPROTO_CONNECT_VERSION=2 \
+        PROXYPROTO_CONNECT_SRC=203.0.113.77:4321 -- curl -sS --max-time 5 "http://127.0.0.1:$PY/x?both"
+    expect_out "curl under the connect preload -> python3 http.server under the receive preload" hello
+    expect_line "... which logs the client the header named" "$T/py.log" '203.0.113.77 - - ['
+else
+    fail "prerequisite libproxyproto-preload.so" "missing (make all builds it)"
+fi
 
 # ---- the exact bytes: a capture server, decoded -----------------------------------
 

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -95,6 +96,7 @@ extern int (*real_connect)(int, const struct sockaddr *, socklen_t);
 extern int (*real_close)(int);
 extern int (*real_shutdown)(int, int);
 extern int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+extern int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 extern int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 extern ssize_t (*real_write)(int, const void *, size_t);
 extern ssize_t (*real_writev)(int, const struct iovec *, int);
@@ -132,5 +134,9 @@ int pending_maybe(int fd);
 int pending_add(int fd, const struct sockaddr *peer);
 void pending_forget(int fd);
 int pending_flush(int fd, int flags);
+int pending_flush_new(int fd);
+int pending_sent(int fd);
+int pending_before_send(int fd, int flags);
+void pending_after_send(int fd);
 
 #endif

@@ -29,6 +29,8 @@
  *    written yet, the send fails with EAGAIN, and nothing of the
  *    application's goes: the application waits for the socket to be
  *    writable, as it would anyway. shutdown(SHUT_WR) writes it first too.
+ *    The application's first send is made with TCP_NODELAY on (pending.c
+ *    says why).
  *  - Bad settings: every TCP connect() fails with EACCES, after a message
  *    (once, by the process that connects) naming the variable and why.
  *
@@ -46,6 +48,7 @@ int (*real_connect)(int, const struct sockaddr *, socklen_t);
 int (*real_close)(int);
 int (*real_shutdown)(int, int);
 int (*real_getsockopt)(int, int, int, void *, socklen_t *);
+int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
 ssize_t (*real_write)(int, const void *, size_t);
 ssize_t (*real_writev)(int, const struct iovec *, int);
@@ -72,6 +75,7 @@ static void init(void)
     resolve(&real_close, "close");
     resolve(&real_shutdown, "shutdown");
     resolve(&real_getsockopt, "getsockopt");
+    resolve(&real_setsockopt, "setsockopt");
     resolve(&real_getsockname, "getsockname");
     resolve(&real_write, "write");
     resolve(&real_writev, "writev");
@@ -96,14 +100,25 @@ __attribute__((constructor)) static void connect_constructor(void)
 
 /* An IPv4 or IPv6 TCP socket (SOCK_STREAM): UDP connects, UNIX sockets
  * and the rest are left alone. */
-static int is_tcp(int fd, const struct sockaddr *sa)
+static int is_tcp(int fd)
 {
     int type = 0;
     socklen_t n = sizeof type;
 
+    return real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &n) == 0 && type == SOCK_STREAM;
+}
+
+/* Does this connect concern the preload: a TCP connection to a wanted
+ * destination, or any TCP connection when the settings are bad. The
+ * address is looked at first, so that other connections cost no system
+ * call. */
+static int concerns(int fd, const struct sockaddr *sa)
+{
     if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
         return 0;
-    return real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &n) == 0 && type == SOCK_STREAM;
+    if (cfg.ok && (!cfg.active || !dest_wanted(sa)))
+        return 0;
+    return is_tcp(fd);
 }
 
 /* connect() again on a socket whose header is owed (the EALREADY /
@@ -124,7 +139,9 @@ int cc_connect(int fd, const struct sockaddr *sa, socklen_t len)
 
     if (pending_maybe(fd))
         return connect_again(fd, sa, len);
-    if ((!cfg.active && cfg.ok) || !is_tcp(fd, sa) || (cfg.ok && !dest_wanted(sa)))
+    if (pending_sent(fd)) /* connected, header written: confirming */
+        return real_connect(fd, sa, len);
+    if (!concerns(fd, sa))
         return real_connect(fd, sa, len);
     announce();
     if (!cfg.ok) {
@@ -144,7 +161,7 @@ int cc_connect(int fd, const struct sockaddr *sa, socklen_t len)
     /* Connected: the header now, in full on a blocking socket. On a
      * non-blocking one it is sent whole too (the send buffer is empty),
      * or kept for later (TCP_FASTOPEN_CONNECT defers the SYN). */
-    if (rc == 0 && pending_flush(fd, 0) < 0 && errno != EAGAIN)
+    if (rc == 0 && pending_flush_new(fd) < 0 && errno != EAGAIN)
         return -1;
     errno = e;
     return rc;

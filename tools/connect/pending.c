@@ -8,17 +8,29 @@
  * No lock: a slot's state word is taken with a compare-and-swap (PENDING
  * to BUSY) by the one thread that writes the header, and given back when
  * it is done. Another caller that finds it BUSY (another thread, or a
- * signal handler that interrupted the writer) waits a few yields and then
- * gets EAGAIN: it never blocks on something its own thread holds.
+ * signal handler that interrupted the writer) gets EAGAIN at once: it
+ * never waits for something its own thread may hold.
  * The slot keeps the socket's inode, so an entry left by a close the
  * preload did not see (close_range, fclose) is never used for another
- * socket that gets the same number.
+ * socket that gets the same number. Once written, the slot says SENT
+ * until close(): a non-blocking client may call connect() again to learn
+ * that it is connected (0, then EISCONN), and whoever wrote the header
+ * first (a send, SO_ERROR, a signal handler's send) it must not be
+ * written twice.
+ *
+ * The header goes in a segment of its own. The application's first
+ * segment would then wait for the header's acknowledgement (Nagle's
+ * algorithm; 40 ms with a receiver that delays its ACKs) where without
+ * the preload it would go at once: so that first send is made with
+ * TCP_NODELAY on, and the application's setting is put back after it.
  */
 #include "connect.h"
 
 #define S_FREE 0u
 #define S_BUSY 1u
 #define S_PENDING 2u
+#define S_SENT 3u /* written: a later connect() on it only confirms */
+#define S_FRESH 4u /* written, and the application has not sent yet */
 
 struct slot {
     unsigned state;
@@ -38,10 +50,17 @@ static int in_table(int fd)
     return fd >= 0 && fd < CC_MAX_FD;
 }
 
+static unsigned state_of(int fd)
+{
+    return in_table(fd) ? __atomic_load_n(&slots[fd].state, __ATOMIC_RELAXED) : S_FREE;
+}
+
 /* 0 for most descriptors: the one load every send pays. */
 int pending_maybe(int fd)
 {
-    return in_table(fd) && __atomic_load_n(&slots[fd].state, __ATOMIC_RELAXED) != S_FREE;
+    unsigned q = state_of(fd);
+
+    return q == S_PENDING || q == S_BUSY || q == S_FRESH;
 }
 
 static uint64_t inode_of(int fd)
@@ -57,25 +76,19 @@ static void release(struct slot *s, unsigned state)
 }
 
 /* Takes the slot (PENDING -> BUSY): 1; 0 when nothing is pending; -1
- * (EAGAIN) when someone else holds it. */
+ * (EAGAIN) when someone else holds it. No waiting: the holder may be this
+ * very thread, interrupted by the signal whose handler is calling. */
 static int take(struct slot *s)
 {
-    unsigned q;
-    int tries;
+    unsigned q = S_PENDING;
 
-    for (tries = 0;; tries++) {
-        q = S_PENDING;
-        if (__atomic_compare_exchange_n(&s->state, &q, S_BUSY, 0, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
-            return 1;
-        if (q == S_FREE)
-            return 0;
-        if (tries >= 64) {
-            errno = EAGAIN;
-            return -1;
-        }
-        sched_yield();
-    }
+    if (__atomic_compare_exchange_n(&s->state, &q, S_BUSY, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED))
+        return 1;
+    if (q == S_FREE || q == S_SENT || q == S_FRESH)
+        return 0;
+    errno = EAGAIN;
+    return -1;
 }
 
 /* fd's connect to peer is under way: its header is owed. 0, or -1
@@ -111,10 +124,18 @@ int pending_add(int fd, const struct sockaddr *peer)
     return 0;
 }
 
+/* 1 when fd's header was written and fd is still that socket. */
+int pending_sent(int fd)
+{
+    unsigned q = state_of(fd);
+
+    return (q == S_SENT || q == S_FRESH) && inode_of(fd) == slots[fd].ino;
+}
+
 /* close(): whatever was owed goes with the socket. */
 void pending_forget(int fd)
 {
-    if (pending_maybe(fd))
+    if (state_of(fd) != S_FREE)
         __atomic_store_n(&slots[fd].state, S_FREE, __ATOMIC_RELEASE);
 }
 
@@ -132,7 +153,7 @@ static void log_sent(const uint8_t *buf, int n)
 
 /* Writes what is left of the header, with the socket's own blocking mode
  * (and MSG_DONTWAIT when the caller's send had it). The slot is held. */
-static int write_rest(int fd, struct slot *s, int flags)
+static int write_rest(int fd, struct slot *s, int flags, int check)
 {
     uint8_t buf[CC_HDR_MAX];
     struct sockaddr_storage local;
@@ -140,7 +161,7 @@ static int write_rest(int fd, struct slot *s, int flags)
     int n, e;
     ssize_t w;
 
-    if (inode_of(fd) != s->ino) { /* another socket on this number */
+    if (check && inode_of(fd) != s->ino) { /* another socket on this number */
         release(s, S_FREE);
         return 0;
     }
@@ -174,15 +195,13 @@ static int write_rest(int fd, struct slot *s, int flags)
         errno = e;
         return -1;
     }
-    release(s, S_FREE);
+    release(s, S_FRESH);
     if (cfg.log >= 2)
         log_sent(buf, n);
     return 0;
 }
 
-/* Before a send on fd: 0 when nothing is owed (any more), or -1 with
- * errno (EAGAIN: not yet; the caller's bytes must not go either). */
-int pending_flush(int fd, int flags)
+static int flush(int fd, int flags, int check)
 {
     struct slot *s;
     int e = errno, rc;
@@ -192,8 +211,51 @@ int pending_flush(int fd, int flags)
     s = &slots[fd];
     if ((rc = take(s)) <= 0)
         return rc;
-    rc = write_rest(fd, s, flags);
+    rc = write_rest(fd, s, flags, check);
     if (rc == 0)
         errno = e;
     return rc;
+}
+
+/* Before a send on fd: 0 when nothing is owed (any more), or -1 with
+ * errno (EAGAIN: not yet; the caller's bytes must not go either). */
+int pending_flush(int fd, int flags)
+{
+    return flush(fd, flags, 1);
+}
+
+/* Right after pending_add() in the same connect() call: the descriptor
+ * cannot have changed sockets since, so its inode is not asked again. */
+int pending_flush_new(int fd)
+{
+    return flush(fd, 0, 0);
+}
+
+/* Before the application's send on fd: the owed header, then, for its
+ * first send, TCP_NODELAY on (see the top of this file). -1 (errno: the
+ * send must not happen), 0, or 1: call pending_after_send() after it. */
+int pending_before_send(int fd, int flags)
+{
+    unsigned q = S_FRESH;
+    int on = 0;
+    socklen_t n = sizeof on;
+
+    if (flush(fd, flags, 1) < 0)
+        return -1;
+    if (!in_table(fd) || !__atomic_compare_exchange_n(&slots[fd].state, &q, S_SENT, 0,
+                                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return 0;
+    if (real_getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &n) != 0 || on)
+        return 0;
+    on = 1;
+    return real_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0;
+}
+
+/* The application's TCP_NODELAY (off) back, errno kept. */
+void pending_after_send(int fd)
+{
+    int off = 0, e = errno;
+
+    (void)real_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &off, sizeof off);
+    errno = e;
 }

@@ -29,28 +29,36 @@ static int fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
     return 1;
 }
 
+/* The real send CALL (of type TYPE), after the owed header if any, and
+ * with TCP_NODELAY on for the application's first send (pending.c). */
+#define AROUND(fd, flags, type, call)                                         \
+    do {                                                                      \
+        int nd_ = 0;                                                          \
+        type r_;                                                              \
+        if (pending_maybe(fd) && (nd_ = pending_before_send(fd, flags)) < 0) \
+            return -1;                                                        \
+        r_ = call;                                                            \
+        if (nd_ > 0)                                                          \
+            pending_after_send(fd);                                           \
+        return r_;                                                            \
+    } while (0)
+
 CC_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
     CC_READY(real_write);
-    if (pending_maybe(fd) && pending_flush(fd, 0) < 0)
-        return -1;
-    return real_write(fd, buf, n);
+    AROUND(fd, 0, ssize_t, real_write(fd, buf, n));
 }
 
 CC_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
     CC_READY(real_writev);
-    if (pending_maybe(fd) && pending_flush(fd, 0) < 0)
-        return -1;
-    return real_writev(fd, iov, n);
+    AROUND(fd, 0, ssize_t, real_writev(fd, iov, n));
 }
 
 CC_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
     CC_READY(real_send);
-    if (pending_maybe(fd) && pending_flush(fd, flags) < 0)
-        return -1;
-    return real_send(fd, buf, n, flags);
+    AROUND(fd, flags, ssize_t, real_send(fd, buf, n, flags));
 }
 
 CC_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, CC_CSA_ARG addr,
@@ -67,9 +75,7 @@ CC_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, CC_CSA_AR
         sa = NULL;
         alen = 0;
     }
-    if (pending_maybe(fd) && pending_flush(fd, flags) < 0)
-        return -1;
-    return real_sendto(fd, buf, n, flags, sa, alen);
+    AROUND(fd, flags, ssize_t, real_sendto(fd, buf, n, flags, sa, alen));
 }
 
 CC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -86,37 +92,27 @@ CC_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         m.msg_name = NULL;
         m.msg_namelen = 0;
         flags &= ~MSG_FASTOPEN;
-        if (pending_maybe(fd) && pending_flush(fd, flags) < 0)
-            return -1;
-        return real_sendmsg(fd, &m, flags);
+        AROUND(fd, flags, ssize_t, real_sendmsg(fd, &m, flags));
     }
-    if (pending_maybe(fd) && pending_flush(fd, flags) < 0)
-        return -1;
-    return real_sendmsg(fd, msg, flags);
+    AROUND(fd, flags, ssize_t, real_sendmsg(fd, msg, flags));
 }
 
 CC_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
     CC_READY(real_sendmmsg);
-    if (pending_maybe(fd) && pending_flush(fd, flags) < 0)
-        return -1;
-    return real_sendmmsg(fd, v, n, flags);
+    AROUND(fd, flags, int, real_sendmmsg(fd, v, n, flags));
 }
 
 CC_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
     CC_READY(real_sendfile);
-    if (pending_maybe(out) && pending_flush(out, 0) < 0)
-        return -1;
-    return real_sendfile(out, in, off, n);
+    AROUND(out, 0, ssize_t, real_sendfile(out, in, off, n));
 }
 
 CC_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
     CC_READY(real_sendfile);
-    if (pending_maybe(out) && pending_flush(out, 0) < 0)
-        return -1;
     if (real_sendfile64 == NULL) /* a libc without the LFS names: one off_t */
-        return real_sendfile(out, in, (off_t *)(void *)off, n);
-    return real_sendfile64(out, in, off, n);
+        AROUND(out, 0, ssize_t, real_sendfile(out, in, (off_t *)(void *)off, n));
+    AROUND(out, 0, ssize_t, real_sendfile64(out, in, off, n));
 }
