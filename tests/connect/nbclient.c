@@ -21,6 +21,8 @@
  *             that call
  *   block     blocking connect, then write
  *   nodelay   as poll, with TCP_NODELAY set before connect
+ *   retry     first a non-blocking connect to port $NB_REFUSED (nothing
+ *             listens: ECONNREFUSED), then the same socket to ADDR PORT
  * Every mode that writes checks that TCP_NODELAY is still what the client
  * set (the preload turns it on for the first send only).
  *   fastopen  no connect: sendto(MSG_FASTOPEN) with the address
@@ -271,6 +273,23 @@ int main(int argc, char **argv)
             return 1;
         }
         return copy_reply(fd) == 0 ? 0 : 1;
+    }
+    if (strcmp(mode, "retry") == 0) {
+        unsigned short real_port = s4->sin_port;
+        s4->sin_port = htons((unsigned short)atoi(getenv("NB_REFUSED") ? getenv("NB_REFUSED") : "1"));
+        if ((connect(fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS) ||
+            wait_for(fd, POLLOUT) < 0 ||
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != ECONNREFUSED) {
+            fprintf(stderr, "connect-nbclient: the first connect was not refused (%d)\n", err);
+            return 1;
+        }
+        s4->sin_port = real_port;
+        /* Linux reports the failure once more (ECONNABORTED) and resets
+         * the socket; then it may connect again. */
+        if (connect(fd, (struct sockaddr *)&ss, len) == 0 || errno != ECONNABORTED) {
+            fprintf(stderr, "connect-nbclient: no ECONNABORTED after the failure\n");
+            return 1;
+        }
     }
     if (connect(fd, (struct sockaddr *)&ss, len) != 0) {
         if (block || errno != EINPROGRESS) {

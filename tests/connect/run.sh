@@ -248,6 +248,11 @@ case $got in
 *'"result":"ok","version":2,'*'"dst_port":'$SL,*'"payload_len":'${#REQ10}[,}]*) pass "nbclient: ... the server got one v2 header, then the whole request" ;;
 *) fail "nbclient: ... the server got one v2 header, then the whole request" "decode says $got" ;;
 esac
+free_port REFUSED
+pre NB_REFUSED=$REFUSED PROXYPROTO_CONNECT_TO=127.0.0.1 -- "$NB" 127.0.0.1 "$H4" retry "$REQ10"
+sed -i '1,/^\r*$/d' "$T/out"
+expect_out "nbclient: refused, then the same socket elsewhere: the header names the new destination" \
+    "127.0.0.1:$EPH 127.0.0.1:$H4 a= u="
 pre PROXYPROTO_CONNECT_TO="127.0.0.1:$S4" PROXYPROTO_CONNECT_VERSION=2 -- "$NB" 127.0.0.1 "$S4" readfirst ""
 expect_out "nbclient: EINPROGRESS, SO_ERROR, read first -> nginx stream, v2" "127.0.0.1:$EPH 127.0.0.1:$S4"
 pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4" -- "$NB" 127.0.0.1 "$H4" fastopen "$REQ10"

@@ -136,6 +136,7 @@ void pending_forget(int fd);
 int pending_flush(int fd, int flags);
 int pending_flush_new(int fd);
 int pending_sent(int fd);
+int pending_same_peer(int fd, const struct sockaddr *sa);
 int pending_before_send(int fd, int flags);
 void pending_after_send(int fd);
 

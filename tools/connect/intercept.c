@@ -137,8 +137,11 @@ int cc_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     int rc, e;
 
-    if (pending_maybe(fd))
-        return connect_again(fd, sa, len);
+    if (pending_maybe(fd)) {
+        if (pending_same_peer(fd, sa))
+            return connect_again(fd, sa, len);
+        pending_forget(fd); /* failed, and now tried elsewhere */
+    }
     if (pending_sent(fd)) /* connected, header written: confirming */
         return real_connect(fd, sa, len);
     if (!concerns(fd, sa))

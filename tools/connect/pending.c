@@ -124,6 +124,28 @@ int pending_add(int fd, const struct sockaddr *peer)
     return 0;
 }
 
+/* 1 when the owed header of fd is for a connection to sa: a connect()
+ * to sa again waits for the same connection (or, after a failure, makes
+ * it again, to the same place); to another address it is a new one. */
+int pending_same_peer(int fd, const struct sockaddr *sa)
+{
+    const struct slot *s = &slots[fd];
+
+    if (!in_table(fd) || sa == NULL || sa->sa_family != s->peer.sa.sa_family)
+        return 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
+        return a->sin_port == s->peer.in4.sin_port &&
+               memcmp(&a->sin_addr, &s->peer.in4.sin_addr, 4) == 0;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
+        return a->sin6_port == s->peer.in6.sin6_port &&
+               memcmp(&a->sin6_addr, &s->peer.in6.sin6_addr, 16) == 0;
+    }
+    return 0;
+}
+
 /* 1 when fd's header was written and fd is still that socket. */
 int pending_sent(int fd)
 {
