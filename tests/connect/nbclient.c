@@ -31,7 +31,9 @@
  *             socket being set up (so it may write the owed header from
  *             inside the handler, or find it being written); each reply
  *             must begin with the connection's own "ADDR:PORT " (HAProxy
- *             answering %[src]:%[src_port]); prints "storm: N ok, M bad"
+ *             answering %[src]:%[src_port]); prints "storm: N ok, M bad".
+ *             NB_ALARM_US=999999 all but turns the signals off (the
+ *             README's 200-connection timings were taken so).
  * Exit 0 when the reply ended normally, 1 otherwise. Every wait is
  * bounded (5 s).
  */
