@@ -23,7 +23,7 @@ CONNECT_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
 CONNECT_LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
 CONNECT_ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(CONNECT_CFLAGS)
 ifdef SANITIZE
-CONNECT_LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/connect/lib/%.o)
+CONNECT_LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/connect/%.o)
 else
 CONNECT_LIB_OBJ := $(LIB_OBJ)
 endif
