@@ -111,10 +111,13 @@ static int is_tcp(int fd)
 /* Does this connect concern the preload: a TCP connection to a wanted
  * destination, or any TCP connection when the settings are bad. The
  * address is looked at first, so that other connections cost no system
- * call. */
-static int concerns(int fd, const struct sockaddr *sa)
+ * call. An address shorter than its family's is left to the real
+ * connect() to refuse (EINVAL). */
+static int concerns(int fd, const struct sockaddr *sa, socklen_t len)
 {
-    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+    if (sa == NULL || len < (socklen_t)sizeof sa->sa_family ||
+        !((sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) ||
+          (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6))))
         return 0;
     if (cfg.ok && (!cfg.active || !dest_wanted(sa)))
         return 0;
@@ -144,7 +147,7 @@ int cc_connect(int fd, const struct sockaddr *sa, socklen_t len)
     }
     if (pending_sent(fd)) /* connected, header written: confirming */
         return real_connect(fd, sa, len);
-    if (!concerns(fd, sa))
+    if (!concerns(fd, sa, len))
         return real_connect(fd, sa, len);
     announce();
     if (!cfg.ok) {

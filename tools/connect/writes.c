@@ -20,7 +20,8 @@
 static int fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
 {
     if (!(flags & MSG_FASTOPEN) || sa == NULL || len < (socklen_t)sizeof(struct sockaddr_in) ||
-        (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+        (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+        (sa->sa_family == AF_INET6 && len < (socklen_t)sizeof(struct sockaddr_in6)))
         return 0;
     if (cfg.ok && (!cfg.active || !dest_wanted(sa)))
         return 0;
