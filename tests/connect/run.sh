@@ -432,6 +432,15 @@ expect_eq "PROXYPROTO_CONNECT_TO set but empty: refused, and said" \
 kill "$CAP_PID" 2>/dev/null
 wait "$CAP_PID" 2>/dev/null
 expect_eq "bad PROXYPROTO_CONNECT_TO: nothing was sent" "$(sent badto)" none
+capture udpbad CPU udp
+pre PROXYPROTO_CONNECT_TO="127.0.0.1" PROXYPROTO_CONNECT_VERSION=3 -- python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(('127.0.0.1', $CPU))
+s.send(b'datagram')"
+wait "$CAP_PID" 2>/dev/null
+expect_eq "bad settings: a UDP connect still works, untouched (only TCP is refused)" \
+    "$RC $(cat "$T/udpbad.cap" 2>/dev/null)" "0 datagram"
 pre PROXYPROTO_CONNECT_VERSION=3 -- sh -c 'true; echo quiet'
 expect_eq "bad settings in a process that makes no connection: nothing said" "$(cat "$T/out" "$T/err")" quiet
 
