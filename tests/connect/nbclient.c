@@ -21,6 +21,9 @@
  *             that call
  *   block     blocking connect, then write
  *   nodelay   as poll, with TCP_NODELAY set before connect
+ *   eintr     blocking connect interrupted by a SIGALRM after 300 ms
+ *             (prints "eintr: EINTR" or what it got), then write at once
+ *             (a blocking write waits for the connection)
  *   retry     first a non-blocking connect to port $NB_REFUSED (nothing
  *             listens: ECONNREFUSED), then the same socket to ADDR PORT
  * Every mode that writes checks that TCP_NODELAY is still what the client
@@ -146,6 +149,26 @@ static int copy_reply(int fd)
 
 static volatile sig_atomic_t cur_fd = -1;
 
+static void on_alarm_noop(int sig)
+{
+    (void)sig;
+}
+
+/* SIGALRM once, after ms, with a handler that does nothing and no
+ * SA_RESTART: the call it interrupts fails with EINTR. */
+static void alarm_in(int ms)
+{
+    struct sigaction sa;
+    struct itimerval it;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm_noop;
+    sigaction(SIGALRM, &sa, NULL);
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_usec = ms * 1000;
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
 static void on_alarm(int sig)
 {
     int e = errno, fd = cur_fd;
@@ -261,7 +284,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "storm") == 0)
         return ss.ss_family == AF_INET ? storm(&ss, len, req) : 2;
-    block = strcmp(mode, "block") == 0 || strcmp(mode, "fastopen") == 0;
+    block = strcmp(mode, "block") == 0 || strcmp(mode, "fastopen") == 0 ||
+            strcmp(mode, "eintr") == 0;
     fd = socket(ss.ss_family, SOCK_STREAM | (block ? 0 : SOCK_NONBLOCK), 0);
     if (fd < 0)
         return 1;
@@ -292,6 +316,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "connect-nbclient: no ECONNABORTED after the failure\n");
             return 1;
         }
+    }
+    if (strcmp(mode, "eintr") == 0) {
+        alarm_in(300);
+        if (connect(fd, (struct sockaddr *)&ss, len) == 0)
+            fprintf(stderr, "eintr: connected\n");
+        else
+            fprintf(stderr, "eintr: %s\n", errno == EINTR ? "EINTR" : strerror(errno));
+        if (send_all(fd, "write", req, strlen(req)) < 0) {
+            perror("connect-nbclient: write");
+            return 1;
+        }
+        return copy_reply(fd) == 0 ? 0 : 1;
     }
     if (connect(fd, (struct sockaddr *)&ss, len) != 0) {
         if (block || errno != EINPROGRESS) {

@@ -236,9 +236,14 @@ open(out, "wb").write(data)
 c.sendall(b"done\n")
 c.close()
 PYEOF
-start_bg slow timeout 15 python3 "$T/slow.py" "$SL" "$T/slow.cap" "$T/slow.ready"
-SLOW_PID=$BG_PID
-for _i in $(seq 1 100); do [ -e "$T/slow.ready" ] && break; sleep 0.1; done
+# slow_server NAME PORT: slow.py on PORT, its capture in $T/NAME.cap,
+# waiting (bounded) until its accept queue is full.
+slow_server() {
+    start_bg "$1" timeout 15 python3 "$T/slow.py" "$2" "$T/$1.cap" "$T/$1.ready"
+    SLOW_PID=$BG_PID
+    for _i in $(seq 1 100); do [ -e "$T/$1.ready" ] && break; sleep 0.1; done
+}
+slow_server slow "$SL"
 pre PROXYPROTO_CONNECT_TO="127.0.0.1:$SL" PROXYPROTO_CONNECT_VERSION=2 -- "$NB" 127.0.0.1 "$SL" early "$REQ10"
 wait "$SLOW_PID" 2>/dev/null
 expect_eq "nbclient: a write before the handshake is done gets EAGAIN" "$(grep '^early:' "$T/err")" "early: EAGAIN"
@@ -247,6 +252,20 @@ got=$("$PP" decode "$T/slow.cap" 2>&1)
 case $got in
 *'"result":"ok","version":2,'*'"dst_port":'$SL,*'"payload_len":'${#REQ10}[,}]*) pass "nbclient: ... the server got one v2 header, then the whole request" ;;
 *) fail "nbclient: ... the server got one v2 header, then the whole request" "decode says $got" ;;
+esac
+# A blocking connect interrupted by a signal (EINTR: the kernel goes on
+# connecting), then a blocking write at once: it waits for the connection,
+# header first.
+free_port SL
+slow_server eintr "$SL"
+pre PROXYPROTO_CONNECT_TO="127.0.0.1:$SL" -- "$NB" 127.0.0.1 "$SL" eintr "$REQ10"
+wait "$SLOW_PID" 2>/dev/null
+expect_eq "nbclient: a blocking connect interrupted by a signal says EINTR" "$(grep '^eintr:' "$T/err")" "eintr: EINTR"
+expect_out "nbclient: ... then a blocking write is answered" "done"
+got=$("$PP" decode "$T/eintr.cap" 2>&1)
+case $got in
+*'"result":"ok","version":1,'*'"dst_port":'$SL,*'"payload_len":'${#REQ10}[,}]*) pass "nbclient: ... the server got one v1 header, then the whole request" ;;
+*) fail "nbclient: ... the server got one v1 header, then the whole request" "decode says $got" ;;
 esac
 free_port REFUSED
 pre NB_REFUSED=$REFUSED PROXYPROTO_CONNECT_TO=127.0.0.1 -- "$NB" 127.0.0.1 "$H4" retry "$REQ10"
