@@ -118,12 +118,21 @@ int cc_connect(int fd, const struct sockaddr *sa, socklen_t len);
             cc_init();                              \
     } while (0)
 
-/* settings.c: PROXYPROTO_CONNECT_* and the log */
+/* log.c: the log */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fmt_sa(char *out, size_t cap, const struct sockaddr *sa);
+
+/* settings.c: PROXYPROTO_CONNECT_* */
 void load_config(void);
 void announce(void);
 int dest_wanted(const struct sockaddr *sa);
-void fmt_sa(char *out, size_t cap, const struct sockaddr *sa);
+
+/* entries.c: one entry of a setting; -1 and why[] when it does not parse */
+long parse_num(const char *s, long lo, long hi);
+int split_host_port(const char *tok, char *host, size_t cap, uint16_t *port, char *why,
+                    size_t wcap);
+int parse_dest(const char *tok, struct dest *d, char *why, size_t cap);
+int parse_raw(const char *tok, char *why, size_t cap);
 
 /* header.c: the header's bytes, made by the library */
 int build_header(const struct sockaddr *local, const struct sockaddr *peer, uint8_t *buf,

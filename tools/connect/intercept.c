@@ -35,10 +35,11 @@
  *    (once, by the process that connects) naming the variable and why.
  *
  * Exported: exactly the intercepted functions (connect.map). The library is
- * linked in statically and hidden. Linux (glibc, musl) only. Files:
- * settings.c (settings, log), header.c (the bytes), pending.c (owed
+ * linked in statically and hidden. Linux only (tested with glibc).
+ * Files, one concern each: settings.c (the settings), entries.c (one entry
+ * of a setting), log.c (the log), header.c (the bytes), pending.c (owed
  * headers), intercept.c (this: connect, getsockopt, shutdown, close),
- * writes.c (the send family).
+ * writes.c (the send family); connect.h declares what they share.
  */
 #include "connect.h"
 
