@@ -395,6 +395,17 @@ case $got in
 *) fail "PROXYPROTO_CONNECT_TLVS and _CRC32C" "decode says $got" ;;
 esac
 
+# A long TLV (200 bytes, 400 hex digits in one entry).
+capture longtlv CP4
+LONG=$(head -c 200 /dev/zero | tr '\0' '\252' | od -An -v -tx1 | tr -d ' \n')
+pre PROXYPROTO_CONNECT_TO="127.0.0.1:$CP4" PROXYPROTO_CONNECT_VERSION=2 PROXYPROTO_CONNECT_TLVS="0xE1=$LONG" -- \
+    curl -sS --max-time 2 -o /dev/null "http://127.0.0.1:$CP4/"
+got=$(decoded longtlv)
+case $got in
+*'"result":"ok"'*'"tlvs":[{"type":225,"length":200,"value":"'$LONG'"}]'*) pass "PROXYPROTO_CONNECT_TLVS: a 200-byte value" ;;
+*) fail "PROXYPROTO_CONNECT_TLVS: a 200-byte value" "decode says $(printf '%s' "$got" | head -c 300)" ;;
+esac
+
 capture notlisted CP4
 pre PROXYPROTO_CONNECT_TO="127.0.0.1:$H4,[::1]:$CP4" -- curl -sS --max-time 2 -o /dev/null "http://127.0.0.1:$CP4/"
 wait "$CAP_PID" 2>/dev/null

@@ -106,7 +106,7 @@ static void parse_text(const char *name, char *out, size_t max, size_t *len)
 static void parse_list(const char *name, int (*one)(const char *, char *, size_t))
 {
     const char *v = getenv(name), *p = v;
-    char tok[80], why[240];
+    char tok[2 * CC_RAW_BYTES + 8], why[240]; /* a TLV's value in hex fits */
     int t;
 
     while ((t = next_token(&p, tok, sizeof tok)) > 0) {
@@ -115,8 +115,10 @@ static void parse_list(const char *name, int (*one)(const char *, char *, size_t
             return;
         }
     }
-    if (t < 0)
-        bad_value(name, v, "an entry longer than 79 characters");
+    if (t < 0) {
+        snprintf(why, sizeof why, "an entry longer than %d characters", (int)sizeof tok - 1);
+        bad_value(name, v, why);
+    }
 }
 
 static int add_dest(const char *tok, char *why, size_t cap)
