@@ -127,7 +127,7 @@ CHECKS := test-unit test-unit-portable test-tables test-cli test-promises test-e
 
 # Each concern with a folder of its own brings its targets in a fragment.
 -include tests/bench/bench.mk tests/bench/e2e.mk fuzz/fuzz.mk tests/integration/integration.mk \
-    tests/dist/dist.mk tools/preload/preload.mk tools/mmproxy/mmproxy.mk \
+    tests/dist/dist.mk tools/preload/preload.mk tools/connect/connect.mk tools/mmproxy/mmproxy.mk \
     tests/mmproxy/mmproxy.mk tests/cross/cross.mk tests/prove/prove.mk
 
 check: all $(CHECKS)

@@ -21,8 +21,9 @@
 #                        lines, fuzz replay, single header, version, man,
 #                        install, citations; skipped by default are those
 #                        that start network daemons (HAProxy, nginx, curl,
-#                        python3 http.server): test-integration and
-#                        test-preload, which the plain `make check` of CI
+#                        python3 http.server): test-integration,
+#                        test-preload and test-connect-preload (and
+#                        test-mmproxy), which the plain `make check` of CI
 #                        runs on the same sources. `make distcheck
 #                        DISTCHECK_SKIP=` runs them all. CI (.ci/run) runs
 #                        distcheck after `make check`.
@@ -121,7 +122,7 @@ test-citations:
 dist:
 	sh tools/scripts/dist.sh $(B) $(VERSION)
 
-DISTCHECK_SKIP ?= test-integration test-preload test-mmproxy
+DISTCHECK_SKIP ?= test-integration test-preload test-connect-preload test-mmproxy
 # Deferred: the fragments included after this one add to CHECKS too.
 DISTCHECK_CHECKS = $(filter-out $(DISTCHECK_SKIP),$(CHECKS))
 

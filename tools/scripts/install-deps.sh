@@ -16,7 +16,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     build-essential pkg-config check clang libclang-rt-14-dev valgrind \
     cmake groff-base python3 \
-    haproxy nginx libnginx-mod-stream curl socat openssl nodejs postgresql \
+    haproxy nginx libnginx-mod-stream curl socat netcat-openbsd openssl nodejs postgresql \
     libevent-dev libuv1-dev liburing-dev libssl-dev \
     qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-12-multilib \
     libc6-dev-arm64-cross libc6-dev-s390x-cross \
