@@ -22,6 +22,10 @@
       pipe hold); then creates the file GO (the server starts reading) and
       sends the rest of TOTAL bytes, its end of stream, and waits for the
       close.
+  client.py many HOST PORT N BASEPORT
+      opens N connections at once, each with a v1 header from
+      203.0.113.20:BASEPORT+i, then reads each one's first line; prints
+      "right K of N": how many servers saw their own header's client.
 Every wait is bounded (socket timeouts of 10 s). HEADER takes \\r \\n.
 """
 import select
@@ -135,6 +139,21 @@ def stall(host, port, text, total, go):
         pass
 
 
+def many(host, port, n, base):
+    n, base = int(n), int(base)
+    socks = []
+    for i in range(n):
+        s = connect(host, port)
+        s.sendall(header('PROXY TCP4 203.0.113.20 127.0.0.1 %d 80\\r\\n'
+                         % (base + i)))
+        socks.append(s)
+    right = 0
+    for i, s in enumerate(socks):
+        right += first_line(s) == 'peer 203.0.113.20:%d' % (base + i)
+        s.close()
+    print("right %d of %d" % (right, n))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == 'trickle':
@@ -145,6 +164,8 @@ def main():
         stall(*sys.argv[2:7])
     elif cmd == 'hold':
         hold(*sys.argv[2:5])
+    elif cmd == 'many':
+        many(*sys.argv[2:6])
     elif cmd == 'expect-reset':
         expect_reset(*sys.argv[2:5])
     else:

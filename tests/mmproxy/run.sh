@@ -63,7 +63,7 @@ ip link set lo up
 
 # ---- the start-up check and --print-setup --------------------------------
 
-free_port R1 R2 R3 R4 R5 R6 R7 R8 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
+free_port R1 R2 R3 R4 R5 R6 R7 R8 R9 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
 SETUP="sysctl -w net.ipv4.tcp_fwmark_accept=1
 ip rule add fwmark 7 lookup 100
 ip route add local 0.0.0.0/0 dev lo table 100
@@ -120,6 +120,7 @@ relay relay-untrusted $R4 --to 127.0.0.1:$E4 --trusted 192.0.2.1/32 || { finish;
 relay relay-slow $R5 --to 127.0.0.1:$E4 --trusted 127.0.0.1 --header-timeout 1000 || { finish; exit 1; }
 relay relay-stall $R8 --to 127.0.0.1:$S4 --trusted 127.0.0.1 || { finish; exit 1; }
 relay relay-reset $R6 --to 127.0.0.1:$X4 --trusted 127.0.0.1 || { finish; exit 1; }
+relay relay-workers $R9 --to 127.0.0.1:$E4 --trusted 127.0.0.1 --workers 2 || { finish; exit 1; }
 
 # send OUT ADDR:PORT [proxyproto send options...] < INPUT: bounded.
 send() {
@@ -144,6 +145,21 @@ echo hi | send "$T/o5" 127.0.0.1:$R1 --local
 check "LOCAL: from the relay's own address" "got '$(first "$T/o5")'" \
     eval 'case $(first "$T/o5") in "peer 127.0.0.1:"*) true ;; *) false ;; esac'
 expect_eq "the echo comes back after the peer line" "$(sed -n 2p "$T/o2")" "hi"
+
+# ---- two workers (SO_REUSEPORT) --------------------------------------------
+
+# 64 connections at once, each from a port of its own: the kernel spreads
+# them over the two workers' listeners by a hash of the ports, so both
+# serve some (all 64 landing on one has odds of 2^-63), and every server
+# sees its own header's client.
+out=$(timeout 60 $CLIENT many 127.0.0.1 $R9 64 57000 2>&1)
+expect_eq "--workers 2: every one of 64 concurrent clients seen as itself" "$out" "right 64 of 64"
+expect_line "--workers 2: two workers started" "$T/relay-workers.log" "2 workers" 5
+for w in 0 1; do
+    check "--workers 2: worker $w relayed some of them" \
+        "$(grep -c "worker $w)" "$T/relay-workers.log") lines" \
+        grep -q "worker $w)" "$T/relay-workers.log"
+done
 
 # ---- python3 -m http.server behind HAProxy ----------------------------------
 
@@ -255,7 +271,7 @@ expect_eq "after the slow one, the next client is served" "$(first "$T/o9")" "pe
 # Out of descriptors (a hard limit of 16: 7 in use at the start, one per
 # waiting client): the clients beyond it are closed, not left to spin the
 # loop, and once the others are gone the next client is served.
-start_bg relay-fds bash -c "ulimit -n 16 && exec \"$MM\" -v --listen 127.0.0.1:$R7 \
+start_bg relay-fds bash -c "ulimit -n 16 && exec \"$MM\" -v --workers 1 --listen 127.0.0.1:$R7 \
     --to 127.0.0.1:$E4 --trusted 127.0.0.1 --mark 7 --header-timeout 20000"
 RELAY_FDS=$BG_PID
 if wait_listen $R7 $RELAY_FDS 5; then

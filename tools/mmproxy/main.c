@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,8 @@ static const char usage[] =
     "                       server must accept within as long (default 3000)\n"
     "  --mark N             SO_MARK on the connections to the server, for the\n"
     "                       fwmark routing rule (see --print-setup)\n"
+    "  --workers N          N epoll loops, each accepting on listeners of its\n"
+    "                       own (SO_REUSEPORT); default one per online CPU\n"
     "  --print-setup        print the routing set-up these options need, exit\n"
     "  --no-setup-check     start even when the set-up looks missing\n"
     "  -v, --verbose        a line per relayed connection\n"
@@ -88,7 +92,10 @@ static int die_usage(const char *what, const char *arg)
     return 2;
 }
 
-static int open_listener(const struct sockaddr_storage *a)
+/* A listener on a. With reuseport, every worker binds one of its own to
+ * the same address and the kernel spreads the connections between them
+ * (by a hash of the addresses and ports). */
+static int open_listener(const struct sockaddr_storage *a, int reuseport)
 {
     int one = 1, fd;
     socklen_t len = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -97,6 +104,11 @@ static int open_listener(const struct sockaddr_storage *a)
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        close(fd);
+        return -1;
+    }
     if (a->ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)a, len) < 0 || listen(fd, 1024) < 0) {
@@ -108,7 +120,8 @@ static int open_listener(const struct sockaddr_storage *a)
     return fd;
 }
 
-enum { O_LISTEN = 256, O_TO, O_TRUSTED, O_TIMEOUT, O_MARK, O_PRINT, O_NOCHECK };
+enum { O_LISTEN = 256, O_TO, O_TRUSTED, O_TIMEOUT, O_MARK, O_PRINT, O_NOCHECK,
+       O_WORKERS };
 
 static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
                       int *no_check)
@@ -119,6 +132,7 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
         {"trusted", required_argument, NULL, O_TRUSTED},
         {"header-timeout", required_argument, NULL, O_TIMEOUT},
         {"mark", required_argument, NULL, O_MARK},
+        {"workers", required_argument, NULL, O_WORKERS},
         {"print-setup", no_argument, NULL, O_PRINT},
         {"no-setup-check", no_argument, NULL, O_NOCHECK},
         {"verbose", no_argument, NULL, 'v'},
@@ -162,6 +176,12 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
             o->mark = (unsigned)strtoul(optarg, &end, 0);
             if (*end || end == optarg || o->mark == 0)
                 return die_usage("--mark wants a number above 0", optarg);
+            break;
+        case O_WORKERS:
+            o->workers = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->workers < 1 ||
+                o->workers > MM_MAX_WORKERS)
+                return die_usage("--workers wants 1 to 64", optarg);
             break;
         case O_PRINT: *print_setup = 1; break;
         case O_NOCHECK: *no_check = 1; break;
@@ -214,12 +234,39 @@ static int check_setup(const mm_options *o, int no_check)
     return 1;
 }
 
+/* The workers are threads of one process rather than processes: one pid
+ * to supervise and signal, one descriptor limit, one log, and a fatal
+ * error in any loop ends the whole relay (as it would with one loop), so
+ * a supervisor restarts it instead of it running short of workers. The
+ * loops share nothing but the options, which no one writes once they
+ * start. */
+struct worker {
+    const mm_options *o;
+    int lfds[MM_MAX_LISTEN];
+    int index;
+    pthread_t thread;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    exit(mm_run(w->o, w->lfds, w->o->n_listen, w->index));
+    return NULL;
+}
+
+/* Default: one loop per online CPU, the most a busy relay can use. */
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MM_MAX_WORKERS ? MM_MAX_WORKERS : (int)n;
+}
+
 int main(int argc, char **argv)
 {
     static mm_options o;
     static char cmds[2048];
-    int print_setup = 0, no_check = 0, rc, i;
-    int lfds[MM_MAX_LISTEN];
+    static struct worker workers[MM_MAX_WORKERS];
+    int print_setup = 0, no_check = 0, rc, i, w;
 
     rc = parse_args(argc, argv, &o, &print_setup, &no_check);
     if (rc)
@@ -233,6 +280,8 @@ int main(int argc, char **argv)
     }
     if (check_setup(&o, no_check))
         return 1;
+    if (!o.workers)
+        o.workers = default_workers();
     {
         /* Six descriptors a connection (two sockets, two pipes): the soft
          * limit (often 1024) would stop it at about 170. */
@@ -242,15 +291,36 @@ int main(int argc, char **argv)
             setrlimit(RLIMIT_NOFILE, &rl);
         }
     }
-    for (i = 0; i < o.n_listen; i++) {
-        char a[PROXYPROTO_ADDR_STRLEN];
-        lfds[i] = open_listener(&o.listen[i]);
-        proxyproto_format_sockaddr(a, sizeof a, (struct sockaddr *)&o.listen[i]);
-        if (lfds[i] < 0) {
-            fprintf(stderr, "proxyproto-mmproxy: listen %s: %s\n", a, strerror(errno));
+    signal(SIGPIPE, SIG_IGN);
+    /* Every listener is open before any loop starts: an address in use is
+     * reported once, at start-up. SO_REUSEPORT only with more than one
+     * worker, so that a second relay started by mistake on the same
+     * address fails (EADDRINUSE) instead of sharing its connections. */
+    for (w = 0; w < o.workers; w++) {
+        workers[w].o = &o;
+        workers[w].index = w;
+        for (i = 0; i < o.n_listen; i++) {
+            char a[PROXYPROTO_ADDR_STRLEN];
+            int fd = open_listener(&o.listen[i], o.workers > 1);
+            proxyproto_format_sockaddr(a, sizeof a, (struct sockaddr *)&o.listen[i]);
+            if (fd < 0) {
+                fprintf(stderr, "proxyproto-mmproxy: listen %s: %s\n", a,
+                        strerror(errno));
+                return 1;
+            }
+            workers[w].lfds[i] = fd;
+            if (w == 0)
+                fprintf(stderr, "proxyproto-mmproxy: listening on %s\n", a);
+        }
+    }
+    fprintf(stderr, "proxyproto-mmproxy: %d worker%s\n", o.workers,
+            o.workers > 1 ? "s" : "");
+    for (w = 1; w < o.workers; w++) {
+        rc = pthread_create(&workers[w].thread, NULL, worker_main, &workers[w]);
+        if (rc) {
+            fprintf(stderr, "proxyproto-mmproxy: worker %d: %s\n", w, strerror(rc));
             return 1;
         }
-        fprintf(stderr, "proxyproto-mmproxy: listening on %s\n", a);
     }
-    return mm_run(&o, lfds, o.n_listen);
+    return mm_run(&o, workers[0].lfds, o.n_listen, 0);
 }

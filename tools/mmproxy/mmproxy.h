@@ -12,6 +12,7 @@
 
 #define MM_MAX_LISTEN 16
 #define MM_MAX_TRUSTED 64
+#define MM_MAX_WORKERS 64
 /* The routing table the set-up sends marked replies to. */
 #define MM_TABLE 100
 
@@ -25,6 +26,7 @@ typedef struct mm_options {
     int n_trusted;
     int header_timeout_ms;
     unsigned mark;          /* 0: no SO_MARK */
+    int workers;            /* epoll loops, each with listeners of its own */
     int verbose;
 } mm_options;
 
@@ -38,7 +40,8 @@ int mm_setup_commands(const mm_options *opts, int only_missing, char *out,
 int mm_can_transparent(void);
 
 /* relay.c */
-/* Runs the loop on the listening sockets until a fatal error. */
-int mm_run(const mm_options *opts, const int *lfds, int n_lfds);
+/* Runs worker `worker`'s loop on its listening sockets until a fatal
+ * error. Shares nothing with the other workers' loops. */
+int mm_run(const mm_options *opts, const int *lfds, int n_lfds, int worker);
 
 #endif

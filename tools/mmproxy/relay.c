@@ -59,6 +59,7 @@ struct conn {
 
 struct loop {
     const mm_options *o;
+    int worker;            /* its index, for the log */
     proxyproto_policy policy;
     int ep;
     /* Connections in S_HEADER or S_CONNECTING, oldest first: every
@@ -289,9 +290,9 @@ static void relay_start(struct loop *l, struct conn *c)
     }
     c->state = S_RELAY;
     if (l->o->verbose)
-        fprintf(stderr, "proxyproto-mmproxy: relay %s (via %s)\n",
+        fprintf(stderr, "proxyproto-mmproxy: relay %s (via %s, worker %d)\n",
                 fmt(proxyproto_conn_client(&c->pc), a, sizeof a),
-                fmt(proxyproto_conn_peer(&c->pc), b, sizeof b));
+                fmt(proxyproto_conn_peer(&c->pc), b, sizeof b), l->worker);
     relay_event(l, c, &c->cl, 0);
 }
 
@@ -550,21 +551,22 @@ static void dispatch(struct loop *l, struct epoll_event *e)
     }
 }
 
-int mm_run(const mm_options *o, const int *lfds, int n_lfds)
+int mm_run(const mm_options *o, const int *lfds, int n_lfds, int worker)
 {
-    static struct side listeners[MM_MAX_LISTEN];
+    struct side listeners[MM_MAX_LISTEN];
     struct epoll_event ev[64];
     struct loop l;
     int i;
 
     memset(&l, 0, sizeof l);
+    memset(listeners, 0, sizeof listeners);
     l.o = o;
+    l.worker = worker;
     l.policy.trusted = o->trusted;
     l.policy.n_trusted = (size_t)o->n_trusted;
     l.policy.header_timeout_ms = o->header_timeout_ms;
     if (l.policy.header_timeout_ms <= 0)
         l.policy.header_timeout_ms = PROXYPROTO_DEFAULT_HEADER_TIMEOUT_MS;
-    signal(SIGPIPE, SIG_IGN);
     l.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     if (l.ep < 0) {
