@@ -26,6 +26,10 @@
       opens N connections at once, each with a v1 header from
       203.0.113.20:BASEPORT+i, then reads each one's first line; prints
       "right K of N": how many servers saw their own header's client.
+  client.py udp HOST PORT SRC SPORT TRANSPORT N
+      sends N datagrams from one socket, each a v2 header (INET, transport
+      TRANSPORT: 1 STREAM, 2 DGRAM) from SRC:SPORT then "dgram I", and
+      prints each reply's lines joined by "|", or "no reply" (5 s each).
 Every wait is bounded (socket timeouts of 10 s). HEADER takes \\r \\n.
 """
 import select
@@ -154,6 +158,21 @@ def many(host, port, n, base):
     print("right %d of %d" % (right, n))
 
 
+def udp(host, port, src, sport, transport, n):
+    hdr = (b'\r\n\r\n\x00\r\nQUIT\n' + bytes([0x21, 0x10 | int(transport)])
+           + struct.pack('!H', 12) + socket.inet_aton(src)
+           + socket.inet_aton(host) + struct.pack('!HH', int(sport), int(port)))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    for i in range(int(n)):
+        s.sendto(hdr + b'dgram %d' % i, (host, int(port)))
+    for i in range(int(n)):
+        try:
+            print(s.recv(70000).decode(errors='replace').replace('\n', '|'))
+        except socket.timeout:
+            print("no reply")
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == 'trickle':
@@ -164,6 +183,8 @@ def main():
         stall(*sys.argv[2:7])
     elif cmd == 'hold':
         hold(*sys.argv[2:5])
+    elif cmd == 'udp':
+        udp(*sys.argv[2:8])
     elif cmd == 'many':
         many(*sys.argv[2:6])
     elif cmd == 'expect-reset':

@@ -20,7 +20,10 @@
 # stops the relay reading: no more is taken than the socket buffers and a
 # pipe hold); resets both ways; untrusted peers, bad headers and a header
 # slower than --header-timeout refused, with the next client served; out
-# of descriptors, the waiting client closed and the loop going on. Only lo carries traffic. Every wait is bounded; the EXIT trap of
+# of descriptors, the waiting client closed and the loop going on; two
+# workers; UDP (--udp) echo through v2 DGRAM headers, IPv4 and IPv6, a flow
+# per client ended when idle, bad datagrams dropped. Only lo carries
+# traffic. Every wait is bounded; the EXIT trap of
 # tests/integration/lib.sh ends every process started here (and the
 # namespace goes with the last of them). Prints ok/FAIL per check and
 # ends with "mmproxy: N passed, M failed".
@@ -63,7 +66,7 @@ ip link set lo up
 
 # ---- the start-up check and --print-setup --------------------------------
 
-free_port R1 R2 R3 R4 R5 R6 R7 R8 R9 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
+free_port R1 R2 R3 R4 R5 R6 R7 R8 R9 RU RV U4 U6 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
 SETUP="sysctl -w net.ipv4.tcp_fwmark_accept=1
 ip rule add fwmark 7 lookup 100
 ip route add local 0.0.0.0/0 dev lo table 100
@@ -285,6 +288,73 @@ if wait_listen $R7 $RELAY_FDS 5; then
 else
     fail "start relay-fds" "$(tail -n 3 "$T/relay-fds.log")"
 fi
+
+# ---- UDP (--udp): v2 DGRAM headers, a flow per client ------------------------
+
+# wait_udp PORT: a UDP socket bound to PORT (bounded: 5 s).
+wait_udp() {
+    local _hex _i
+    _hex=$(printf '%04X' "$1")
+    for _i in $(seq 100); do
+        awk -v p="$_hex" '{ split($2, a, ":"); if (a[2] == p) f = 1 } END { exit !f }' \
+            /proc/net/udp /proc/net/udp6 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+UTO="--to 127.0.0.1:$U4 --to [::1]:$U6"
+USETUP="ip rule add from 127.0.0.1 iif lo lookup 100
+ip -6 rule add from ::1 iif lo lookup 100"
+expect_eq "--udp --print-setup: a source rule per family and the local routes" \
+    "$("$MM" --print-setup --udp $UTO 2>&1)" "$(echo "$USETUP" | head -n 1)
+ip route add local 0.0.0.0/0 dev lo table 100
+$(echo "$USETUP" | tail -n 1)
+ip -6 route add local ::/0 dev lo table 100"
+timeout 10 "$MM" --udp --listen 127.0.0.1:$RU $UTO --trusted 127.0.0.1 >"$T/ucheck.out" 2>&1
+RC=$?
+expect_eq "--udp start-up without the source rules: exit status 1" "$RC" 1
+expect_eq "--udp start-up names the two missing rules (the routes are there)" \
+    "$(grep -v '^proxyproto-mmproxy:' "$T/ucheck.out")" "$USETUP"
+"$MM" --print-setup --udp $UTO | sh 2>/dev/null
+
+start_bg peer-udp4 "$PEER" udp 127.0.0.1 $U4
+start_bg peer-udp6 "$PEER" udp ::1 $U6
+wait_udp $U4 && wait_udp $U6 || fail "start the UDP servers" "not bound"
+start_bg relay-udp "$MM" -v --udp --udp-idle-ms 1500 --workers 2 --listen 127.0.0.1:$RU \
+    --listen "[::1]:$RU" $UTO --trusted 127.0.0.1 --trusted ::1
+RELAY_PIDS="$RELAY_PIDS $BG_PID"
+start_bg relay-udp-untrusted "$MM" -v --udp --listen 127.0.0.1:$RV $UTO --trusted 192.0.2.1
+RELAY_PIDS="$RELAY_PIDS $BG_PID"
+wait_line "$T/relay-udp.log" "2 workers" 5
+wait_line "$T/relay-udp-untrusted.log" "1 worker" 5
+
+echo hi | send "$T/u1" 127.0.0.1:$RU --v2 --udp --src 203.0.113.30:40001 --dst 127.0.0.1:$RU
+expect_eq "UDP v2 DGRAM (IPv4): the static server sees the header's client, the reply comes back" \
+    "$(tr '\n' '|' <"$T/u1")" "peer 203.0.113.30:40001|hi|"
+echo hi6 | send "$T/u2" "[::1]:$RU" --v2 --udp --src "[2001:db8::30]:40002" --dst "[::1]:$RU"
+expect_eq "UDP v2 DGRAM (IPv6): the client, and the reply" \
+    "$(tr '\n' '|' <"$T/u2")" "peer [2001:db8::30]:40002|hi6|"
+echo hc | send "$T/u3" 127.0.0.1:$RU --v2 --udp --local
+check "UDP LOCAL: from the relay's own address" "got '$(first "$T/u3")'" \
+    eval 'case $(first "$T/u3") in "peer 127.0.0.1:"*) true ;; *) false ;; esac'
+
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RU 203.0.113.31 40003 2 3 2>&1 | tr '\n' ' ')
+expect_eq "UDP: three datagrams of one client, three replies" "$out" \
+    "peer 203.0.113.31:40003|dgram 0 peer 203.0.113.31:40003|dgram 1 peer 203.0.113.31:40003|dgram 2 "
+expect_eq "UDP: one flow for them" "$(count_lines "$T/relay-udp.log" "udp flow 203.0.113.31:40003 (")" 1
+expect_line "UDP: the flow ends after --udp-idle-ms unused" "$T/relay-udp.log" \
+    "udp flow 203.0.113.31:40003 ended (idle" 10
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RU 203.0.113.31 40003 2 1 2>&1)
+expect_eq "UDP: after the idle end, a new flow serves the client" "$out" "peer 203.0.113.31:40003|dgram 0"
+expect_eq "UDP: ... a second flow" "$(count_lines "$T/relay-udp.log" "udp flow 203.0.113.31:40003 (")" 2
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RU 203.0.113.32 40004 1 1 2>&1)
+expect_eq "UDP: a STREAM header in a datagram: dropped" "$out" "no reply"
+expect_line "UDP: ... and why (-v)" "$T/relay-udp.log" "transport is not DGRAM" 5
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RV 203.0.113.33 40005 2 1 2>&1)
+expect_eq "UDP: an untrusted load balancer's datagram: dropped" "$out" "no reply"
+expect_line "UDP: ... and why (-v)" "$T/relay-udp-untrusted.log" "not a trusted" 5
+expect_eq "UDP: nothing of the dropped ones reached the server" \
+    "$(grep -c "203.0.113.3[23]" "$T/peer-udp4.log")" 0
 
 # The relays are all still there after all of it.
 dead=""

@@ -34,7 +34,10 @@ static const char usage[] =
     "  --header-timeout MS  the whole header must be in within MS ms, and the\n"
     "                       server must accept within as long (default 3000)\n"
     "  --mark N             SO_MARK on the connections to the server, for the\n"
-    "                       fwmark routing rule (see --print-setup)\n"
+    "                       fwmark routing rule (see --print-setup; TCP only)\n"
+    "  --udp                relay UDP instead of TCP: each datagram starts with\n"
+    "                       a v2 header (DGRAM); a flow per client address\n"
+    "  --udp-idle-ms MS     a UDP flow ends after MS ms unused (default 60000)\n"
     "  --workers N          N epoll loops, each accepting on listeners of its\n"
     "                       own (SO_REUSEPORT); default one per online CPU\n"
     "  --print-setup        print the routing set-up these options need, exit\n"
@@ -95,12 +98,14 @@ static int die_usage(const char *what, const char *arg)
 /* A listener on a. With reuseport, every worker binds one of its own to
  * the same address and the kernel spreads the connections between them
  * (by a hash of the addresses and ports). */
-static int open_listener(const struct sockaddr_storage *a, int reuseport)
+static int open_listener(const struct sockaddr_storage *a, int reuseport,
+                         int udp)
 {
     int one = 1, fd;
     socklen_t len = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                              : sizeof(struct sockaddr_in);
-    fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(a->ss_family,
+                (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -111,7 +116,8 @@ static int open_listener(const struct sockaddr_storage *a, int reuseport)
     }
     if (a->ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, (const struct sockaddr *)a, len) < 0 || listen(fd, 1024) < 0) {
+    if (bind(fd, (const struct sockaddr *)a, len) < 0 ||
+        (!udp && listen(fd, 1024) < 0)) {
         int e = errno;
         close(fd);
         errno = e;
@@ -121,7 +127,7 @@ static int open_listener(const struct sockaddr_storage *a, int reuseport)
 }
 
 enum { O_LISTEN = 256, O_TO, O_TRUSTED, O_TIMEOUT, O_MARK, O_PRINT, O_NOCHECK,
-       O_WORKERS };
+       O_WORKERS, O_UDP, O_UDP_IDLE };
 
 static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
                       int *no_check)
@@ -133,6 +139,8 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
         {"header-timeout", required_argument, NULL, O_TIMEOUT},
         {"mark", required_argument, NULL, O_MARK},
         {"workers", required_argument, NULL, O_WORKERS},
+        {"udp", no_argument, NULL, O_UDP},
+        {"udp-idle-ms", required_argument, NULL, O_UDP_IDLE},
         {"print-setup", no_argument, NULL, O_PRINT},
         {"no-setup-check", no_argument, NULL, O_NOCHECK},
         {"verbose", no_argument, NULL, 'v'},
@@ -183,6 +191,13 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
                 o->workers > MM_MAX_WORKERS)
                 return die_usage("--workers wants 1 to 64", optarg);
             break;
+        case O_UDP: o->udp = 1; break;
+        case O_UDP_IDLE:
+            o->udp_idle_ms = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->udp_idle_ms < 1 ||
+                o->udp_idle_ms > 86400000)
+                return die_usage("--udp-idle-ms wants 1 to 86400000", optarg);
+            break;
         case O_PRINT: *print_setup = 1; break;
         case O_NOCHECK: *no_check = 1; break;
         case 'v': o->verbose = 1; break;
@@ -215,7 +230,7 @@ static int check_setup(const mm_options *o, int no_check)
                 strerror(e));
         return 1;
     }
-    if (!o->mark) {
+    if (!o->mark && !o->udp) {
         fprintf(stderr, "proxyproto-mmproxy: no --mark: the server's replies "
                 "to clients come back to the relay through a routing rule\n"
                 "that matches a mark; give --mark N (--print-setup --mark N "
@@ -247,10 +262,16 @@ struct worker {
     pthread_t thread;
 };
 
+static int run(struct worker *w)
+{
+    return w->o->udp ? mm_run_udp(w->o, w->lfds, w->o->n_listen, w->index)
+                     : mm_run(w->o, w->lfds, w->o->n_listen, w->index);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    exit(mm_run(w->o, w->lfds, w->o->n_listen, w->index));
+    exit(run(w));
     return NULL;
 }
 
@@ -271,8 +292,10 @@ int main(int argc, char **argv)
     rc = parse_args(argc, argv, &o, &print_setup, &no_check);
     if (rc)
         return rc;
+    if (!o.udp_idle_ms)
+        o.udp_idle_ms = 60000;
     if (print_setup) {
-        if (!o.mark)
+        if (!o.mark && !o.udp)
             return die_usage("--print-setup needs --mark N", NULL);
         mm_setup_commands(&o, 0, cmds, sizeof cmds);
         fputs(cmds, stdout);
@@ -301,7 +324,7 @@ int main(int argc, char **argv)
         workers[w].index = w;
         for (i = 0; i < o.n_listen; i++) {
             char a[PROXYPROTO_ADDR_STRLEN];
-            int fd = open_listener(&o.listen[i], o.workers > 1);
+            int fd = open_listener(&o.listen[i], o.workers > 1, o.udp);
             proxyproto_format_sockaddr(a, sizeof a, (struct sockaddr *)&o.listen[i]);
             if (fd < 0) {
                 fprintf(stderr, "proxyproto-mmproxy: listen %s: %s\n", a,
@@ -310,7 +333,8 @@ int main(int argc, char **argv)
             }
             workers[w].lfds[i] = fd;
             if (w == 0)
-                fprintf(stderr, "proxyproto-mmproxy: listening on %s\n", a);
+                fprintf(stderr, "proxyproto-mmproxy: listening on %s%s\n", a,
+                        o.udp ? " (UDP)" : "");
         }
     }
     fprintf(stderr, "proxyproto-mmproxy: %d worker%s\n", o.workers,
@@ -322,5 +346,5 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    return mm_run(&o, workers[0].lfds, o.n_listen, 0);
+    return run(&workers[0]);
 }

@@ -27,6 +27,8 @@ typedef struct mm_options {
     int header_timeout_ms;
     unsigned mark;          /* 0: no SO_MARK */
     int workers;            /* epoll loops, each with listeners of its own */
+    int udp;                /* --udp: UDP listeners and flows, no TCP */
+    int udp_idle_ms;        /* a UDP flow ends after this long unused */
     int verbose;
 } mm_options;
 
@@ -43,5 +45,8 @@ int mm_can_transparent(void);
 /* Runs worker `worker`'s loop on its listening sockets until a fatal
  * error. Shares nothing with the other workers' loops. */
 int mm_run(const mm_options *opts, const int *lfds, int n_lfds, int worker);
+
+/* udp.c: the same for --udp. */
+int mm_run_udp(const mm_options *opts, const int *lfds, int n_lfds, int worker);
 
 #endif

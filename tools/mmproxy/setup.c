@@ -2,6 +2,7 @@
  * (proxyproto-mmproxy(1), SET-UP). The checks ask `ip` itself, so that a
  * rule is recognised exactly as the command that adds it would write it. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,17 +78,32 @@ static int proc_is_one(const char *path)
 static void family_commands(const mm_options *opts, const char *fam,
                             int only_missing, struct out *o)
 {
-    char cmd[128], mark[32], table[16];
+    char cmd[128], mark[96], table[16];
     const char *any = fam[1] == '6' ? "::/0" : "0.0.0.0/0";
     const char *ipf = fam[1] == '6' ? "ip -6" : "ip";
     /* `ip rule` shows the mark in hex. */
     const char *w[] = {mark, table, NULL};
     const char *local[] = {"local default dev lo", NULL};
     snprintf(table, sizeof table, "lookup %d", MM_TABLE);
-    snprintf(mark, sizeof mark, "fwmark 0x%x", opts->mark);
     snprintf(cmd, sizeof cmd, "ip %s rule show 2>/dev/null", fam);
-    if (!only_missing || output_has(cmd, w) != 1)
-        emit(o, "%s rule add fwmark %u lookup %d\n", ipf, opts->mark, MM_TABLE);
+    if (opts->udp) {
+        /* UDP replies carry no mark (nothing like tcp_fwmark_accept marks
+         * the server's socket): the rule matches their source, the
+         * server's address, on packets made on this machine. */
+        char ip[INET6_ADDRSTRLEN];
+        const struct sockaddr_storage *to = fam[1] == '6' ? &opts->to6 : &opts->to4;
+        if (fam[1] == '6')
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)to)->sin6_addr, ip, sizeof ip);
+        else
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)to)->sin_addr, ip, sizeof ip);
+        snprintf(mark, sizeof mark, "from %s iif lo", ip);
+        if (!only_missing || output_has(cmd, w) != 1)
+            emit(o, "%s rule add from %s iif lo lookup %d\n", ipf, ip, MM_TABLE);
+    } else {
+        snprintf(mark, sizeof mark, "fwmark 0x%x", opts->mark);
+        if (!only_missing || output_has(cmd, w) != 1)
+            emit(o, "%s rule add fwmark %u lookup %d\n", ipf, opts->mark, MM_TABLE);
+    }
     snprintf(cmd, sizeof cmd, "ip %s route show table %d 2>/dev/null",
              fam, MM_TABLE);
     if (!only_missing || output_has(cmd, local) != 1)
@@ -100,13 +116,13 @@ int mm_setup_commands(const mm_options *opts, int only_missing, char *buf,
     struct out o = {buf, cap, 0, 0};
     if (cap)
         buf[0] = '\0';
-    /* Without a mark nothing here can tell the replies apart: the caller
+    /* Without a mark nothing here can tell TCP replies apart: the caller
      * says that --mark is missing. */
-    if (!opts->mark)
+    if (!opts->mark && !opts->udp)
         return 0;
     /* The server's accepted socket takes the mark of the relay's SYN only
      * with this switch; its replies then match the fwmark rule. */
-    if ((!only_missing ||
+    if (!opts->udp && (!only_missing ||
                        !proc_is_one("/proc/sys/net/ipv4/tcp_fwmark_accept")))
         emit(&o, "sysctl -w net.ipv4.tcp_fwmark_accept=1\n");
     if (opts->has_to4)
