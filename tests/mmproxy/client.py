@@ -30,6 +30,11 @@
       sends N datagrams from one socket, each a v2 header (INET, transport
       TRANSPORT: 1 STREAM, 2 DGRAM) from SRC:SPORT then "dgram I", and
       prints each reply's lines joined by "|", or "no reply" (5 s each).
+  client.py idle HOST PORT HEADER PINGS INTERVAL WAIT
+      sends HEADER, reads the first line, then PINGS times sends a byte,
+      reads its echo and sleeps INTERVAL seconds; prints "pinged K", then
+      waits up to WAIT seconds for the relay to close: "closed" (end of
+      stream or reset) or "still open".
 Every wait is bounded (socket timeouts of 10 s). HEADER takes \\r \\n.
 """
 import select
@@ -173,6 +178,27 @@ def udp(host, port, src, sport, transport, n):
             print("no reply")
 
 
+def idle(host, port, text, pings, interval, wait):
+    s = connect(host, port)
+    s.sendall(header(text))
+    first_line(s)
+    done = 0
+    for _ in range(int(pings)):
+        s.sendall(b'p')
+        if s.recv(1) != b'p':
+            break
+        done += 1
+        time.sleep(float(interval))
+    print("pinged %d" % done)
+    s.settimeout(float(wait))
+    try:
+        print("closed" if s.recv(1) == b'' else "got data")
+    except socket.timeout:
+        print("still open")
+    except OSError:
+        print("closed")
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == 'trickle':
@@ -183,6 +209,8 @@ def main():
         stall(*sys.argv[2:7])
     elif cmd == 'hold':
         hold(*sys.argv[2:5])
+    elif cmd == 'idle':
+        idle(*sys.argv[2:8])
     elif cmd == 'udp':
         udp(*sys.argv[2:8])
     elif cmd == 'many':

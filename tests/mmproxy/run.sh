@@ -66,7 +66,7 @@ ip link set lo up
 
 # ---- the start-up check and --print-setup --------------------------------
 
-free_port R1 R2 R3 R4 R5 R6 R7 R8 R9 RU RV U4 U6 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
+free_port R1 R2 R3 R4 R5 R6 R7 R8 R9 RI RU RV U4 U6 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
 SETUP="sysctl -w net.ipv4.tcp_fwmark_accept=1
 ip rule add fwmark 7 lookup 100
 ip route add local 0.0.0.0/0 dev lo table 100
@@ -123,6 +123,7 @@ relay relay-untrusted $R4 --to 127.0.0.1:$E4 --trusted 192.0.2.1/32 || { finish;
 relay relay-slow $R5 --to 127.0.0.1:$E4 --trusted 127.0.0.1 --header-timeout 1000 || { finish; exit 1; }
 relay relay-stall $R8 --to 127.0.0.1:$S4 --trusted 127.0.0.1 || { finish; exit 1; }
 relay relay-reset $R6 --to 127.0.0.1:$X4 --trusted 127.0.0.1 || { finish; exit 1; }
+relay relay-idle $RI --to 127.0.0.1:$E4 --trusted 127.0.0.1 --idle-timeout 2000 || { finish; exit 1; }
 relay relay-workers $R9 --to 127.0.0.1:$E4 --trusted 127.0.0.1 --workers 2 || { finish; exit 1; }
 
 # send OUT ADDR:PORT [proxyproto send options...] < INPUT: bounded.
@@ -288,6 +289,19 @@ if wait_listen $R7 $RELAY_FDS 5; then
 else
     fail "start relay-fds" "$(tail -n 3 "$T/relay-fds.log")"
 fi
+
+# ---- --idle-timeout ------------------------------------------------------------
+
+# A byte there and back every 0.2 s for 3 s keeps a connection with a
+# 2 s idle timeout open (each byte starts the timeout again: ten times the
+# interval, no race on a loaded machine; a timeout counted from the start
+# would close it at the tenth byte); then, with nothing moving, the relay
+# closes it. Without --idle-timeout it stays open.
+out=$(timeout 30 $CLIENT idle 127.0.0.1 $RI 'PROXY TCP4 203.0.113.40 127.0.0.1 58001 80\r\n' 15 0.2 15 2>&1 | tr '\n' ' ')
+expect_eq "--idle-timeout 2000: kept open while active (3 s), closed once idle" "$out" "pinged 15 closed "
+expect_line "--idle-timeout: said so (-v)" "$T/relay-idle.log" "203.0.113.40:58001: idle for 2000 ms, closed" 5
+out=$(timeout 30 $CLIENT idle 127.0.0.1 $R1 'PROXY TCP4 203.0.113.41 127.0.0.1 58002 80\r\n' 1 0 4 2>&1 | tr '\n' ' ')
+expect_eq "no --idle-timeout: an idle connection stays open" "$out" "pinged 1 still open "
 
 # ---- UDP (--udp): v2 DGRAM headers, a flow per client ------------------------
 

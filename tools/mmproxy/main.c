@@ -33,6 +33,8 @@ static const char usage[] =
     "                       everyone else is refused)\n"
     "  --header-timeout MS  the whole header must be in within MS ms, and the\n"
     "                       server must accept within as long (default 3000)\n"
+    "  --idle-timeout MS    close a relayed connection after MS ms with no\n"
+    "                       byte either way (default: never)\n"
     "  --mark N             SO_MARK on the connections to the server, for the\n"
     "                       fwmark routing rule (see --print-setup; TCP only)\n"
     "  --udp                relay UDP instead of TCP: each datagram starts with\n"
@@ -127,7 +129,7 @@ static int open_listener(const struct sockaddr_storage *a, int reuseport,
 }
 
 enum { O_LISTEN = 256, O_TO, O_TRUSTED, O_TIMEOUT, O_MARK, O_PRINT, O_NOCHECK,
-       O_WORKERS, O_UDP, O_UDP_IDLE };
+       O_WORKERS, O_UDP, O_UDP_IDLE, O_IDLE };
 
 static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
                       int *no_check)
@@ -140,6 +142,7 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
         {"mark", required_argument, NULL, O_MARK},
         {"workers", required_argument, NULL, O_WORKERS},
         {"udp", no_argument, NULL, O_UDP},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
         {"udp-idle-ms", required_argument, NULL, O_UDP_IDLE},
         {"print-setup", no_argument, NULL, O_PRINT},
         {"no-setup-check", no_argument, NULL, O_NOCHECK},
@@ -192,6 +195,12 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
                 return die_usage("--workers wants 1 to 64", optarg);
             break;
         case O_UDP: o->udp = 1; break;
+        case O_IDLE:
+            o->idle_timeout_ms = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->idle_timeout_ms < 1 ||
+                o->idle_timeout_ms > 86400000)
+                return die_usage("--idle-timeout wants 1 to 86400000", optarg);
+            break;
         case O_UDP_IDLE:
             o->udp_idle_ms = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || o->udp_idle_ms < 1 ||

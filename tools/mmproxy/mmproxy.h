@@ -25,6 +25,7 @@ typedef struct mm_options {
     proxyproto_cidr trusted[MM_MAX_TRUSTED];
     int n_trusted;
     int header_timeout_ms;
+    int idle_timeout_ms;    /* 0: relayed TCP connections never idle out */
     unsigned mark;          /* 0: no SO_MARK */
     int workers;            /* epoll loops, each with listeners of its own */
     int udp;                /* --udp: UDP listeners and flows, no TCP */

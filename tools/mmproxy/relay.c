@@ -76,6 +76,9 @@ struct loop {
      * deadline is "now + the same timeout", so the list is in deadline
      * order and the head's decides epoll_wait()'s timeout. */
     struct conn *head, *tail;
+    /* With --idle-timeout, the relayed connections, least recently
+     * active first (deadline_ms: the last activity + the timeout). */
+    struct conn *ihead, *itail;
     struct conn *dead;     /* closed in this round, freed after it */
     struct conn *again;    /* to pump again (see PUMP_ROUNDS) */
     struct conn *spare;    /* records for reuse */
@@ -98,22 +101,44 @@ static const char *fmt(const struct sockaddr *sa, char *buf, size_t cap)
     return buf;
 }
 
-/* ---- deadline list --------------------------------------------------- */
+/* ---- deadline lists ------------------------------------------------------ */
+
+/* A connection is on one list at a time through prev/next: the header and
+ * connect deadlines (head, tail), then, relaying, the idle one (ihead,
+ * itail). Every deadline on a list is "now + the same timeout", so each
+ * list is in deadline order. */
+static void list_remove(struct conn **head, struct conn **tail, struct conn *c)
+{
+    if (c->prev) c->prev->next = c->next; else if (*head == c) *head = c->next;
+    if (c->next) c->next->prev = c->prev; else if (*tail == c) *tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void list_append(struct conn **head, struct conn **tail, struct conn *c,
+                        int ms)
+{
+    c->deadline_ms = now_ms() + ms;
+    c->next = NULL;
+    c->prev = *tail;
+    if (*tail) (*tail)->next = c; else *head = c;
+    *tail = c;
+}
 
 static void dl_remove(struct loop *l, struct conn *c)
 {
-    if (c->prev) c->prev->next = c->next; else if (l->head == c) l->head = c->next;
-    if (c->next) c->next->prev = c->prev; else if (l->tail == c) l->tail = c->prev;
-    c->prev = c->next = NULL;
+    list_remove(&l->head, &l->tail, c);
 }
 
 static void dl_append(struct loop *l, struct conn *c)
 {
-    c->deadline_ms = now_ms() + l->policy.header_timeout_ms;
-    c->next = NULL;
-    c->prev = l->tail;
-    if (l->tail) l->tail->next = c; else l->head = c;
-    l->tail = c;
+    list_append(&l->head, &l->tail, c, l->policy.header_timeout_ms);
+}
+
+/* Bytes moved: the idle deadline starts again. */
+static void idle_touch(struct loop *l, struct conn *c)
+{
+    list_remove(&l->ihead, &l->itail, c);
+    list_append(&l->ihead, &l->itail, c, l->o->idle_timeout_ms);
 }
 
 /* ---- epoll interest ----------------------------------------------------- */
@@ -158,6 +183,8 @@ static void conn_end(struct loop *l, struct conn *c, int reset_cl, int reset_sv)
         return;
     if (c->state != S_RELAY)
         dl_remove(l, c);
+    else if (l->o->idle_timeout_ms)
+        list_remove(&l->ihead, &l->itail, c);
     /* close() takes a socket out of the epoll set (no descriptor of ours
      * shares it): no EPOLL_CTL_DEL. */
     c->cl.events = c->sv.events = 0;
@@ -191,7 +218,7 @@ static void conn_end(struct loop *l, struct conn *c, int reset_cl, int reset_sv)
  * round, or -1 after an error (a reset, mostly: ECONNRESET, EPIPE) on
  * `from` (*who = 0) or on `to` (*who = 1). */
 static int pump(struct dir *d, const struct dir *other, int from, int to,
-                int *who)
+                int *who, int *active)
 {
     int round;
     for (round = 0; round < PUMP_ROUNDS; round++) {
@@ -235,6 +262,7 @@ static int pump(struct dir *d, const struct dir *other, int from, int to,
         }
         if (!moved)
             return 1;
+        *active = 1;
     }
     return 0;
 }
@@ -246,16 +274,16 @@ static int pump(struct dir *d, const struct dir *other, int from, int to,
 static void relay_event(struct loop *l, struct conn *c, struct side *s,
                         unsigned ev)
 {
-    int who = 0, idle_up, idle_down;
+    int who = 0, idle_up, idle_down, active = 0;
     /* Bytes that came before a reset are passed on first: a socket's
      * error is reported by splice() only once its data is read. */
-    idle_up = pump(&c->up, &c->down, c->cl.fd, c->sv.fd, &who);
+    idle_up = pump(&c->up, &c->down, c->cl.fd, c->sv.fd, &who, &active);
     if (idle_up < 0) {
         /* The reset goes to the side that did not see it. */
         conn_end(l, c, who == 1, who == 0);
         return;
     }
-    idle_down = pump(&c->down, &c->up, c->sv.fd, c->cl.fd, &who);
+    idle_down = pump(&c->down, &c->up, c->sv.fd, c->cl.fd, &who, &active);
     if (idle_down < 0) {
         conn_end(l, c, who == 0, who == 1);
         return;
@@ -274,6 +302,8 @@ static void relay_event(struct loop *l, struct conn *c, struct side *s,
         conn_end(l, c, 0, 0);
         return;
     }
+    if (active && l->o->idle_timeout_ms)
+        idle_touch(l, c);
     if ((!idle_up || !idle_down) && !c->again) {
         c->again = 1;
         c->again_next = l->again;
@@ -305,6 +335,8 @@ static void relay_start(struct loop *l, struct conn *c)
         return;
     }
     c->state = S_RELAY;
+    if (l->o->idle_timeout_ms)
+        idle_touch(l, c);
     if (l->o->verbose)
         fprintf(stderr, "proxyproto-mmproxy: relay %s (via %s, worker %d)\n",
                 fmt(proxyproto_conn_client(&c->pc), a, sizeof a),
@@ -552,14 +584,36 @@ static void expire(struct loop *l)
 
 static int timeout(struct loop *l)
 {
-    long long left;
-    if (!l->head)
-        return -1;
-    if (l->head->state == S_HEADER)
-        return proxyproto_conn_ms_left(&l->head->pc) < 0 ? 0
+    long long left = -1;
+    if (l->head && l->head->state == S_HEADER)
+        left = proxyproto_conn_ms_left(&l->head->pc) < 0 ? 0
              : proxyproto_conn_ms_left(&l->head->pc);
-    left = l->head->deadline_ms - now_ms();
-    return left < 0 ? 0 : (int)left;
+    else if (l->head)
+        left = l->head->deadline_ms - now_ms();
+    if (l->ihead) {
+        long long idle = l->ihead->deadline_ms - now_ms();
+        if (left < 0 || idle < left)
+            left = idle;
+    }
+    if (left < 0 && (l->head || l->ihead))
+        return 0;
+    return left > 3600000 ? 3600000 : (int)left;
+}
+
+/* Relayed connections with no byte either way for --idle-timeout: both
+ * sides closed (a reset where bytes were left unread). */
+static void expire_idle(struct loop *l)
+{
+    long long now = now_ms();
+    while (l->ihead && l->ihead->deadline_ms <= now) {
+        struct conn *c = l->ihead;
+        char a[PROXYPROTO_ADDR_STRLEN];
+        if (l->o->verbose)
+            fprintf(stderr, "proxyproto-mmproxy: %s: idle for %d ms, closed\n",
+                    fmt(proxyproto_conn_client(&c->pc), a, sizeof a),
+                    l->o->idle_timeout_ms);
+        conn_end(l, c, 0, 0);
+    }
 }
 
 /* The connections that were still moving bytes when their rounds ran out,
@@ -634,6 +688,7 @@ int mm_run(const mm_options *o, const int *lfds, int n_lfds, int worker)
             dispatch(&l, &ev[i]);
         pump_again(&l);
         expire(&l);
+        expire_idle(&l);
         while (l.dead) {
             struct conn *c = l.dead;
             l.dead = c->next;
