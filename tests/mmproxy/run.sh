@@ -77,6 +77,11 @@ TO="--to 127.0.0.1:$E4 --to [::1]:$E6"
 expect_eq "--print-setup prints the five commands" \
     "$("$MM" --print-setup $TO --mark 7 2>&1)" "$SETUP"
 sysctl -qw net.ipv4.tcp_fwmark_accept=0
+# Near misses, which the check must not take for the set-up: a rule for
+# another mark, one with a mask, a local route in another table.
+ip rule add fwmark 8 lookup 100
+ip rule add fwmark 7/0xff lookup 100
+ip route add local 0.0.0.0/0 dev lo table 101
 timeout 10 "$MM" --listen 127.0.0.1:$R1 $TO --trusted 127.0.0.1 --mark 7 \
     >"$T/check.out" 2>&1
 RC=$?
@@ -329,6 +334,11 @@ RC=$?
 expect_eq "--udp start-up without the source rules: exit status 1" "$RC" 1
 expect_eq "--udp start-up names the two missing rules (the routes are there)" \
     "$(grep -v '^proxyproto-mmproxy:' "$T/ucheck.out")" "$USETUP"
+ip rule add from 127.0.0.2 iif lo lookup 100  # a near miss: another source
+timeout 10 "$MM" --udp --listen 127.0.0.1:$RU --to 127.0.0.1:$U4 --trusted 127.0.0.1 \
+    >"$T/ucheck2.out" 2>&1
+expect_eq "--udp start-up: a rule for another source does not count" \
+    "$(grep -v '^proxyproto-mmproxy:' "$T/ucheck2.out")" "$(echo "$USETUP" | head -n 1)"
 "$MM" --print-setup --udp $UTO | sh 2>/dev/null
 
 start_bg peer-udp4 "$PEER" udp 127.0.0.1 $U4

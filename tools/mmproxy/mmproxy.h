@@ -42,6 +42,13 @@ int mm_setup_commands(const mm_options *opts, int only_missing, char *out,
 /* 0 when this process may set IP_TRANSPARENT (CAP_NET_ADMIN), else errno. */
 int mm_can_transparent(void);
 
+/* netlink.c: 1 yes, 0 no, -1 the kernel could not be asked. */
+/* A rule `fwmark MARK lookup MM_TABLE` (mark not 0), or else `from SRC
+ * iif lo lookup MM_TABLE`, of that family. */
+int mm_has_rule(int family, unsigned mark, const struct sockaddr_storage *src);
+/* A route `local default dev lo table MM_TABLE` of that family. */
+int mm_has_local_route(int family);
+
 /* relay.c */
 /* Runs worker `worker`'s loop on its listening sockets until a fatal
  * error. Shares nothing with the other workers' loops. */
