@@ -60,8 +60,10 @@ struct conn {
     int state;
     struct side cl, sv;    /* client (the load balancer's socket), server */
     struct dir up, down;   /* client -> server, server -> client */
-    long long deadline_ms; /* header, then connect */
-    struct conn *prev, *next; /* the deadline list, or the free / dead list */
+    long long deadline_ms; /* header, then connect, then idle */
+    /* The deadline list, then (relaying, with --idle-timeout) the idle
+     * list, or the free / dead list. */
+    struct conn *prev, *next;
     struct conn *again_next;  /* the again list */
     int again;                /* on it */
     proxyproto_conn pc;
