@@ -51,21 +51,29 @@ static int dump(int type, int family, nl_match match, const void *want)
     while (!done) {
         ssize_t n = recv(fd, nlbuf, sizeof nlbuf, 0);
         struct nlmsghdr *h = (struct nlmsghdr *)nlbuf;
-        int left;
+        size_t left;
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
             close(fd);
             return -1;
         }
-        left = (int)n;
-        for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+        left = (size_t)n;
+        /* NLMSG_OK() and NLMSG_NEXT() spelt out: the macros compare
+         * signed with unsigned, which -Wsign-compare refuses. */
+        while (left >= sizeof *h && h->nlmsg_len >= sizeof *h &&
+               h->nlmsg_len <= left) {
+            size_t step = NLMSG_ALIGN(h->nlmsg_len);
             if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
                 done = 1;
                 break;
             }
             if (!found && match(h, want))
                 found = 1;
+            if (step >= left)
+                break;
+            left -= step;
+            h = (struct nlmsghdr *)((char *)h + step);
         }
     }
     close(fd);
