@@ -9,6 +9,9 @@
  *                            each a byte there and back; prints conns/s
  * H 1: each connection starts with a v1 header from a client address of
  * its own (203.0.113.0/24, ports 20000-59999), for the relay; 0: none.
+ * Each run starts at a place of its own in that space (from its pid): a
+ * run that reused the last run's client addresses and ports would meet
+ * the server's TIME_WAIT sockets of the same address pairs.
  * A benchmark, not a test: it checks that bytes arrive, not how fast. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -90,8 +93,10 @@ static int dial(int port, int header, long i)
         exit(1);
     }
     if (header) {
-        int n = snprintf(h, sizeof h, "PROXY TCP4 203.0.113.%ld 127.0.0.1 %ld %d\r\n",
-                         1 + (i / 40000) % 250, 20000 + i % 40000, port);
+        int n;
+        i += (long)(getpid() % 100000) * 7919;
+        n = snprintf(h, sizeof h, "PROXY TCP4 203.0.113.%ld 127.0.0.1 %ld %d\r\n",
+                     1 + (i / 40000) % 250, 20000 + i % 40000, port);
         if (write_all(fd, h, (size_t)n) < 0)
             exit(1);
     }

@@ -22,6 +22,19 @@
       pipe hold); then creates the file GO (the server starts reading) and
       sends the rest of TOTAL bytes, its end of stream, and waits for the
       close.
+  client.py many HOST PORT N BASEPORT
+      opens N connections at once, each with a v1 header from
+      203.0.113.20:BASEPORT+i, then reads each one's first line; prints
+      "right K of N": how many servers saw their own header's client.
+  client.py udp HOST PORT SRC SPORT TRANSPORT N
+      sends N datagrams from one socket, each a v2 header (INET, transport
+      TRANSPORT: 1 STREAM, 2 DGRAM) from SRC:SPORT then "dgram I", and
+      prints each reply's lines joined by "|", or "no reply" (5 s each).
+  client.py idle HOST PORT HEADER PINGS INTERVAL WAIT
+      sends HEADER, reads the first line, then PINGS times sends a byte,
+      reads its echo and sleeps INTERVAL seconds; prints "pinged K", then
+      waits up to WAIT seconds for the relay to close: "closed" (end of
+      stream or reset) or "still open".
 Every wait is bounded (socket timeouts of 10 s). HEADER takes \\r \\n.
 """
 import select
@@ -135,6 +148,57 @@ def stall(host, port, text, total, go):
         pass
 
 
+def many(host, port, n, base):
+    n, base = int(n), int(base)
+    socks = []
+    for i in range(n):
+        s = connect(host, port)
+        s.sendall(header('PROXY TCP4 203.0.113.20 127.0.0.1 %d 80\\r\\n'
+                         % (base + i)))
+        socks.append(s)
+    right = 0
+    for i, s in enumerate(socks):
+        right += first_line(s) == 'peer 203.0.113.20:%d' % (base + i)
+        s.close()
+    print("right %d of %d" % (right, n))
+
+
+def udp(host, port, src, sport, transport, n):
+    hdr = (b'\r\n\r\n\x00\r\nQUIT\n' + bytes([0x21, 0x10 | int(transport)])
+           + struct.pack('!H', 12) + socket.inet_aton(src)
+           + socket.inet_aton(host) + struct.pack('!HH', int(sport), int(port)))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    for i in range(int(n)):
+        s.sendto(hdr + b'dgram %d' % i, (host, int(port)))
+    for i in range(int(n)):
+        try:
+            print(s.recv(70000).decode(errors='replace').replace('\n', '|'))
+        except socket.timeout:
+            print("no reply")
+
+
+def idle(host, port, text, pings, interval, wait):
+    s = connect(host, port)
+    s.sendall(header(text))
+    first_line(s)
+    done = 0
+    for _ in range(int(pings)):
+        s.sendall(b'p')
+        if s.recv(1) != b'p':
+            break
+        done += 1
+        time.sleep(float(interval))
+    print("pinged %d" % done)
+    s.settimeout(float(wait))
+    try:
+        print("closed" if s.recv(1) == b'' else "got data")
+    except socket.timeout:
+        print("still open")
+    except OSError:
+        print("closed")
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == 'trickle':
@@ -145,6 +209,12 @@ def main():
         stall(*sys.argv[2:7])
     elif cmd == 'hold':
         hold(*sys.argv[2:5])
+    elif cmd == 'idle':
+        idle(*sys.argv[2:8])
+    elif cmd == 'udp':
+        udp(*sys.argv[2:8])
+    elif cmd == 'many':
+        many(*sys.argv[2:6])
     elif cmd == 'expect-reset':
         expect_reset(*sys.argv[2:5])
     else:

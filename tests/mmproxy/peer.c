@@ -10,6 +10,9 @@
  *   reset  closes at once with a reset (SO_LINGER 0);
  *   stall  reads nothing until the file $PEER_GO exists (30 s at most),
  *          then reads to the end of stream like hold, and closes.
+ *   udp    a UDP server instead: to each datagram it answers, to the
+ *          address recvfrom() gave (syscall(SYS_recvfrom)), "peer IP:PORT"
+ *          and a newline followed by the datagram, and prints the line.
  * A read or write error is printed ("read: Connection reset by peer").
  *   peer MODE ADDR PORT            (ADDR 127.0.0.1 or ::1) */
 #define _GNU_SOURCE
@@ -97,6 +100,44 @@ static void serve(int fd, const char *mode, const char *line)
     close(fd);
 }
 
+static void peer_line(const struct sockaddr_storage *p, char *line, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (p->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)p)->sin6_addr, ip, sizeof ip);
+        snprintf(line, cap, "peer [%s]:%d\n", ip,
+                 ntohs(((const struct sockaddr_in6 *)p)->sin6_port));
+    } else {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)p)->sin_addr, ip, sizeof ip);
+        snprintf(line, cap, "peer %s:%d\n", ip,
+                 ntohs(((const struct sockaddr_in *)p)->sin_port));
+    }
+}
+
+static int udp_serve(int fd)
+{
+    static char in[1 << 16], out[(1 << 16) + 100];
+    for (;;) { /* until killed */
+        struct sockaddr_storage p;
+        socklen_t plen = sizeof p;
+        size_t l;
+        long n = syscall(SYS_recvfrom, fd, in, sizeof in, 0,
+                         (struct sockaddr *)&p, &plen);
+        if (n < 0)
+            continue;
+        peer_line(&p, out, 100);
+        fputs(out, stdout);
+        fflush(stdout);
+        l = strlen(out);
+        memcpy(out + l, in, (size_t)n);
+        if (sendto(fd, out, l + (size_t)n, 0, (struct sockaddr *)&p, plen) < 0) {
+            printf("sendto: %s\n", strerror(errno));
+            fflush(stdout);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct sockaddr_storage a;
@@ -121,6 +162,14 @@ int main(int argc, char **argv)
     }
     signal(SIGCHLD, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    if (strcmp(argv[1], "udp") == 0) {
+        fd = socket(a.ss_family, SOCK_DGRAM, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&a, alen) < 0) {
+            perror("peer: bind");
+            return 1;
+        }
+        return udp_serve(fd);
+    }
     fd = socket(a.ss_family, SOCK_STREAM, 0);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, alen) < 0 || listen(fd, 64) < 0) {
@@ -129,21 +178,12 @@ int main(int argc, char **argv)
     }
     for (;;) {
         struct sockaddr_storage p;
-        char ip[INET6_ADDRSTRLEN], line[100];
+        char line[100];
         socklen_t plen = sizeof p;
         int c = (int)syscall(SYS_accept4, fd, (struct sockaddr *)&p, &plen, 0);
-        int port;
         if (c < 0)
             continue;
-        if (p.ss_family == AF_INET6) {
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&p)->sin6_addr, ip, sizeof ip);
-            port = ntohs(((struct sockaddr_in6 *)&p)->sin6_port);
-            snprintf(line, sizeof line, "peer [%s]:%d\n", ip, port);
-        } else {
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&p)->sin_addr, ip, sizeof ip);
-            port = ntohs(((struct sockaddr_in *)&p)->sin_port);
-            snprintf(line, sizeof line, "peer %s:%d\n", ip, port);
-        }
+        peer_line(&p, line, sizeof line);
         fputs(line, stdout);
         fflush(stdout);
         if (fork() == 0) {

@@ -20,7 +20,10 @@
 # stops the relay reading: no more is taken than the socket buffers and a
 # pipe hold); resets both ways; untrusted peers, bad headers and a header
 # slower than --header-timeout refused, with the next client served; out
-# of descriptors, the waiting client closed and the loop going on. Only lo carries traffic. Every wait is bounded; the EXIT trap of
+# of descriptors, the waiting client closed and the loop going on; two
+# workers; UDP (--udp) echo through v2 DGRAM headers, IPv4 and IPv6, a flow
+# per client ended when idle, bad datagrams dropped. Only lo carries
+# traffic. Every wait is bounded; the EXIT trap of
 # tests/integration/lib.sh ends every process started here (and the
 # namespace goes with the last of them). Prints ok/FAIL per check and
 # ends with "mmproxy: N passed, M failed".
@@ -63,7 +66,7 @@ ip link set lo up
 
 # ---- the start-up check and --print-setup --------------------------------
 
-free_port R1 R2 R3 R4 R5 R6 R7 R8 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
+free_port R1 R2 R3 R4 R5 R6 R7 R8 R9 RI RU RV U4 U6 S4 E4 E6 H4 R1P P4 P6 X4 F1 F2 F3 L1 L2 L3 L4 L5
 SETUP="sysctl -w net.ipv4.tcp_fwmark_accept=1
 ip rule add fwmark 7 lookup 100
 ip route add local 0.0.0.0/0 dev lo table 100
@@ -74,6 +77,11 @@ TO="--to 127.0.0.1:$E4 --to [::1]:$E6"
 expect_eq "--print-setup prints the five commands" \
     "$("$MM" --print-setup $TO --mark 7 2>&1)" "$SETUP"
 sysctl -qw net.ipv4.tcp_fwmark_accept=0
+# Near misses, which the check must not take for the set-up: a rule for
+# another mark, one with a mask, a local route in another table.
+ip rule add fwmark 8 lookup 100
+ip rule add fwmark 7/0xff lookup 100
+ip route add local 0.0.0.0/0 dev lo table 101
 timeout 10 "$MM" --listen 127.0.0.1:$R1 $TO --trusted 127.0.0.1 --mark 7 \
     >"$T/check.out" 2>&1
 RC=$?
@@ -120,6 +128,8 @@ relay relay-untrusted $R4 --to 127.0.0.1:$E4 --trusted 192.0.2.1/32 || { finish;
 relay relay-slow $R5 --to 127.0.0.1:$E4 --trusted 127.0.0.1 --header-timeout 1000 || { finish; exit 1; }
 relay relay-stall $R8 --to 127.0.0.1:$S4 --trusted 127.0.0.1 || { finish; exit 1; }
 relay relay-reset $R6 --to 127.0.0.1:$X4 --trusted 127.0.0.1 || { finish; exit 1; }
+relay relay-idle $RI --to 127.0.0.1:$E4 --trusted 127.0.0.1 --idle-timeout 2000 || { finish; exit 1; }
+relay relay-workers $R9 --to 127.0.0.1:$E4 --trusted 127.0.0.1 --workers 2 || { finish; exit 1; }
 
 # send OUT ADDR:PORT [proxyproto send options...] < INPUT: bounded.
 send() {
@@ -144,6 +154,21 @@ echo hi | send "$T/o5" 127.0.0.1:$R1 --local
 check "LOCAL: from the relay's own address" "got '$(first "$T/o5")'" \
     eval 'case $(first "$T/o5") in "peer 127.0.0.1:"*) true ;; *) false ;; esac'
 expect_eq "the echo comes back after the peer line" "$(sed -n 2p "$T/o2")" "hi"
+
+# ---- two workers (SO_REUSEPORT) --------------------------------------------
+
+# 64 connections at once, each from a port of its own: the kernel spreads
+# them over the two workers' listeners by a hash of the ports, so both
+# serve some (all 64 landing on one has odds of 2^-63), and every server
+# sees its own header's client.
+out=$(timeout 60 $CLIENT many 127.0.0.1 $R9 64 57000 2>&1)
+expect_eq "--workers 2: every one of 64 concurrent clients seen as itself" "$out" "right 64 of 64"
+expect_line "--workers 2: two workers started" "$T/relay-workers.log" "2 workers" 5
+for w in 0 1; do
+    check "--workers 2: worker $w relayed some of them" \
+        "$(grep -c "worker $w)" "$T/relay-workers.log") lines" \
+        grep -q "worker $w)" "$T/relay-workers.log"
+done
 
 # ---- python3 -m http.server behind HAProxy ----------------------------------
 
@@ -255,7 +280,7 @@ expect_eq "after the slow one, the next client is served" "$(first "$T/o9")" "pe
 # Out of descriptors (a hard limit of 16: 7 in use at the start, one per
 # waiting client): the clients beyond it are closed, not left to spin the
 # loop, and once the others are gone the next client is served.
-start_bg relay-fds bash -c "ulimit -n 16 && exec \"$MM\" -v --listen 127.0.0.1:$R7 \
+start_bg relay-fds bash -c "ulimit -n 16 && exec \"$MM\" -v --workers 1 --listen 127.0.0.1:$R7 \
     --to 127.0.0.1:$E4 --trusted 127.0.0.1 --mark 7 --header-timeout 20000"
 RELAY_FDS=$BG_PID
 if wait_listen $R7 $RELAY_FDS 5; then
@@ -269,6 +294,91 @@ if wait_listen $R7 $RELAY_FDS 5; then
 else
     fail "start relay-fds" "$(tail -n 3 "$T/relay-fds.log")"
 fi
+
+# ---- --idle-timeout ------------------------------------------------------------
+
+# A byte there and back every 0.2 s for 3 s keeps a connection with a
+# 2 s idle timeout open (each byte starts the timeout again: ten times the
+# interval, no race on a loaded machine; a timeout counted from the start
+# would close it at the tenth byte); then, with nothing moving, the relay
+# closes it. Without --idle-timeout it stays open.
+out=$(timeout 30 $CLIENT idle 127.0.0.1 $RI 'PROXY TCP4 203.0.113.40 127.0.0.1 58001 80\r\n' 15 0.2 15 2>&1 | tr '\n' ' ')
+expect_eq "--idle-timeout 2000: kept open while active (3 s), closed once idle" "$out" "pinged 15 closed "
+expect_line "--idle-timeout: said so (-v)" "$T/relay-idle.log" "203.0.113.40:58001: idle for 2000 ms, closed" 5
+out=$(timeout 30 $CLIENT idle 127.0.0.1 $R1 'PROXY TCP4 203.0.113.41 127.0.0.1 58002 80\r\n' 1 0 4 2>&1 | tr '\n' ' ')
+expect_eq "no --idle-timeout: an idle connection stays open" "$out" "pinged 1 still open "
+
+# ---- UDP (--udp): v2 DGRAM headers, a flow per client ------------------------
+
+# wait_udp PORT: a UDP socket bound to PORT (bounded: 5 s).
+wait_udp() {
+    local _hex _i
+    _hex=$(printf '%04X' "$1")
+    for _i in $(seq 100); do
+        awk -v p="$_hex" '{ split($2, a, ":"); if (a[2] == p) f = 1 } END { exit !f }' \
+            /proc/net/udp /proc/net/udp6 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+UTO="--to 127.0.0.1:$U4 --to [::1]:$U6"
+USETUP="ip rule add from 127.0.0.1 iif lo lookup 100
+ip -6 rule add from ::1 iif lo lookup 100"
+expect_eq "--udp --print-setup: a source rule per family and the local routes" \
+    "$("$MM" --print-setup --udp $UTO 2>&1)" "$(echo "$USETUP" | head -n 1)
+ip route add local 0.0.0.0/0 dev lo table 100
+$(echo "$USETUP" | tail -n 1)
+ip -6 route add local ::/0 dev lo table 100"
+timeout 10 "$MM" --udp --listen 127.0.0.1:$RU $UTO --trusted 127.0.0.1 >"$T/ucheck.out" 2>&1
+RC=$?
+expect_eq "--udp start-up without the source rules: exit status 1" "$RC" 1
+expect_eq "--udp start-up names the two missing rules (the routes are there)" \
+    "$(grep -v '^proxyproto-mmproxy:' "$T/ucheck.out")" "$USETUP"
+ip rule add from 127.0.0.2 iif lo lookup 100  # a near miss: another source
+timeout 10 "$MM" --udp --listen 127.0.0.1:$RU --to 127.0.0.1:$U4 --trusted 127.0.0.1 \
+    >"$T/ucheck2.out" 2>&1
+expect_eq "--udp start-up: a rule for another source does not count" \
+    "$(grep -v '^proxyproto-mmproxy:' "$T/ucheck2.out")" "$(echo "$USETUP" | head -n 1)"
+"$MM" --print-setup --udp $UTO | sh 2>/dev/null
+
+start_bg peer-udp4 "$PEER" udp 127.0.0.1 $U4
+start_bg peer-udp6 "$PEER" udp ::1 $U6
+wait_udp $U4 && wait_udp $U6 || fail "start the UDP servers" "not bound"
+start_bg relay-udp "$MM" -v --udp --udp-idle-ms 1500 --workers 2 --listen 127.0.0.1:$RU \
+    --listen "[::1]:$RU" $UTO --trusted 127.0.0.1 --trusted ::1
+RELAY_PIDS="$RELAY_PIDS $BG_PID"
+start_bg relay-udp-untrusted "$MM" -v --udp --listen 127.0.0.1:$RV $UTO --trusted 192.0.2.1
+RELAY_PIDS="$RELAY_PIDS $BG_PID"
+wait_line "$T/relay-udp.log" "2 workers" 5
+wait_line "$T/relay-udp-untrusted.log" "1 worker" 5
+
+echo hi | send "$T/u1" 127.0.0.1:$RU --v2 --udp --src 203.0.113.30:40001 --dst 127.0.0.1:$RU
+expect_eq "UDP v2 DGRAM (IPv4): the static server sees the header's client, the reply comes back" \
+    "$(tr '\n' '|' <"$T/u1")" "peer 203.0.113.30:40001|hi|"
+echo hi6 | send "$T/u2" "[::1]:$RU" --v2 --udp --src "[2001:db8::30]:40002" --dst "[::1]:$RU"
+expect_eq "UDP v2 DGRAM (IPv6): the client, and the reply" \
+    "$(tr '\n' '|' <"$T/u2")" "peer [2001:db8::30]:40002|hi6|"
+echo hc | send "$T/u3" 127.0.0.1:$RU --v2 --udp --local
+check "UDP LOCAL: from the relay's own address" "got '$(first "$T/u3")'" \
+    eval 'case $(first "$T/u3") in "peer 127.0.0.1:"*) true ;; *) false ;; esac'
+
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RU 203.0.113.31 40003 2 3 2>&1 | tr '\n' ' ')
+expect_eq "UDP: three datagrams of one client, three replies" "$out" \
+    "peer 203.0.113.31:40003|dgram 0 peer 203.0.113.31:40003|dgram 1 peer 203.0.113.31:40003|dgram 2 "
+expect_eq "UDP: one flow for them" "$(count_lines "$T/relay-udp.log" "udp flow 203.0.113.31:40003 (")" 1
+expect_line "UDP: the flow ends after --udp-idle-ms unused" "$T/relay-udp.log" \
+    "udp flow 203.0.113.31:40003 ended (idle" 10
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RU 203.0.113.31 40003 2 1 2>&1)
+expect_eq "UDP: after the idle end, a new flow serves the client" "$out" "peer 203.0.113.31:40003|dgram 0"
+expect_eq "UDP: ... a second flow" "$(count_lines "$T/relay-udp.log" "udp flow 203.0.113.31:40003 (")" 2
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RU 203.0.113.32 40004 1 1 2>&1)
+expect_eq "UDP: a STREAM header in a datagram: dropped" "$out" "no reply"
+expect_line "UDP: ... and why (-v)" "$T/relay-udp.log" "transport is not DGRAM" 5
+out=$(timeout 20 $CLIENT udp 127.0.0.1 $RV 203.0.113.33 40005 2 1 2>&1)
+expect_eq "UDP: an untrusted load balancer's datagram: dropped" "$out" "no reply"
+expect_line "UDP: ... and why (-v)" "$T/relay-udp-untrusted.log" "not a trusted" 5
+expect_eq "UDP: nothing of the dropped ones reached the server" \
+    "$(grep -c "203.0.113.3[23]" "$T/peer-udp4.log")" 0
 
 # The relays are all still there after all of it.
 dead=""

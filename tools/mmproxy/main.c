@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +33,15 @@ static const char usage[] =
     "                       everyone else is refused)\n"
     "  --header-timeout MS  the whole header must be in within MS ms, and the\n"
     "                       server must accept within as long (default 3000)\n"
+    "  --idle-timeout MS    close a relayed connection after MS ms with no\n"
+    "                       byte either way (default: never)\n"
     "  --mark N             SO_MARK on the connections to the server, for the\n"
-    "                       fwmark routing rule (see --print-setup)\n"
+    "                       fwmark routing rule (see --print-setup; TCP only)\n"
+    "  --udp                relay UDP instead of TCP: each datagram starts with\n"
+    "                       a v2 header (DGRAM); a flow per client address\n"
+    "  --udp-idle-ms MS     a UDP flow ends after MS ms unused (default 60000)\n"
+    "  --workers N          N epoll loops, each accepting on listeners of its\n"
+    "                       own (SO_REUSEPORT); default one per online CPU\n"
     "  --print-setup        print the routing set-up these options need, exit\n"
     "  --no-setup-check     start even when the set-up looks missing\n"
     "  -v, --verbose        a line per relayed connection\n"
@@ -88,18 +97,29 @@ static int die_usage(const char *what, const char *arg)
     return 2;
 }
 
-static int open_listener(const struct sockaddr_storage *a)
+/* A listener on a. With reuseport, every worker binds one of its own to
+ * the same address and the kernel spreads the connections between them
+ * (by a hash of the addresses and ports). */
+static int open_listener(const struct sockaddr_storage *a, int reuseport,
+                         int udp)
 {
     int one = 1, fd;
     socklen_t len = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                              : sizeof(struct sockaddr_in);
-    fd = socket(a->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(a->ss_family,
+                (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        close(fd);
+        return -1;
+    }
     if (a->ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, (const struct sockaddr *)a, len) < 0 || listen(fd, 1024) < 0) {
+    if (bind(fd, (const struct sockaddr *)a, len) < 0 ||
+        (!udp && listen(fd, 1024) < 0)) {
         int e = errno;
         close(fd);
         errno = e;
@@ -108,7 +128,8 @@ static int open_listener(const struct sockaddr_storage *a)
     return fd;
 }
 
-enum { O_LISTEN = 256, O_TO, O_TRUSTED, O_TIMEOUT, O_MARK, O_PRINT, O_NOCHECK };
+enum { O_LISTEN = 256, O_TO, O_TRUSTED, O_TIMEOUT, O_MARK, O_PRINT, O_NOCHECK,
+       O_WORKERS, O_UDP, O_UDP_IDLE, O_IDLE };
 
 static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
                       int *no_check)
@@ -119,6 +140,10 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
         {"trusted", required_argument, NULL, O_TRUSTED},
         {"header-timeout", required_argument, NULL, O_TIMEOUT},
         {"mark", required_argument, NULL, O_MARK},
+        {"workers", required_argument, NULL, O_WORKERS},
+        {"udp", no_argument, NULL, O_UDP},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"udp-idle-ms", required_argument, NULL, O_UDP_IDLE},
         {"print-setup", no_argument, NULL, O_PRINT},
         {"no-setup-check", no_argument, NULL, O_NOCHECK},
         {"verbose", no_argument, NULL, 'v'},
@@ -163,6 +188,25 @@ static int parse_args(int argc, char **argv, mm_options *o, int *print_setup,
             if (*end || end == optarg || o->mark == 0)
                 return die_usage("--mark wants a number above 0", optarg);
             break;
+        case O_WORKERS:
+            o->workers = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->workers < 1 ||
+                o->workers > MM_MAX_WORKERS)
+                return die_usage("--workers wants 1 to 64", optarg);
+            break;
+        case O_UDP: o->udp = 1; break;
+        case O_IDLE:
+            o->idle_timeout_ms = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->idle_timeout_ms < 1 ||
+                o->idle_timeout_ms > 86400000)
+                return die_usage("--idle-timeout wants 1 to 86400000", optarg);
+            break;
+        case O_UDP_IDLE:
+            o->udp_idle_ms = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->udp_idle_ms < 1 ||
+                o->udp_idle_ms > 86400000)
+                return die_usage("--udp-idle-ms wants 1 to 86400000", optarg);
+            break;
         case O_PRINT: *print_setup = 1; break;
         case O_NOCHECK: *no_check = 1; break;
         case 'v': o->verbose = 1; break;
@@ -195,7 +239,7 @@ static int check_setup(const mm_options *o, int no_check)
                 strerror(e));
         return 1;
     }
-    if (!o->mark) {
+    if (!o->mark && !o->udp) {
         fprintf(stderr, "proxyproto-mmproxy: no --mark: the server's replies "
                 "to clients come back to the relay through a routing rule\n"
                 "that matches a mark; give --mark N (--print-setup --mark N "
@@ -214,18 +258,53 @@ static int check_setup(const mm_options *o, int no_check)
     return 1;
 }
 
+/* The workers are threads of one process rather than processes: one pid
+ * to supervise and signal, one descriptor limit, one log, and a fatal
+ * error in any loop ends the whole relay (as it would with one loop), so
+ * a supervisor restarts it instead of it running short of workers. The
+ * loops share nothing but the options, which no one writes once they
+ * start. */
+struct worker {
+    const mm_options *o;
+    int lfds[MM_MAX_LISTEN];
+    int index;
+    pthread_t thread;
+};
+
+static int run(struct worker *w)
+{
+    return w->o->udp ? mm_run_udp(w->o, w->lfds, w->o->n_listen, w->index)
+                     : mm_run(w->o, w->lfds, w->o->n_listen, w->index);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    exit(run(w));
+    return NULL;
+}
+
+/* Default: one loop per online CPU, the most a busy relay can use. */
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MM_MAX_WORKERS ? MM_MAX_WORKERS : (int)n;
+}
+
 int main(int argc, char **argv)
 {
     static mm_options o;
     static char cmds[2048];
-    int print_setup = 0, no_check = 0, rc, i;
-    int lfds[MM_MAX_LISTEN];
+    static struct worker workers[MM_MAX_WORKERS];
+    int print_setup = 0, no_check = 0, rc, i, w;
 
     rc = parse_args(argc, argv, &o, &print_setup, &no_check);
     if (rc)
         return rc;
+    if (!o.udp_idle_ms)
+        o.udp_idle_ms = 60000;
     if (print_setup) {
-        if (!o.mark)
+        if (!o.mark && !o.udp)
             return die_usage("--print-setup needs --mark N", NULL);
         mm_setup_commands(&o, 0, cmds, sizeof cmds);
         fputs(cmds, stdout);
@@ -233,6 +312,8 @@ int main(int argc, char **argv)
     }
     if (check_setup(&o, no_check))
         return 1;
+    if (!o.workers)
+        o.workers = default_workers();
     {
         /* Six descriptors a connection (two sockets, two pipes): the soft
          * limit (often 1024) would stop it at about 170. */
@@ -242,15 +323,37 @@ int main(int argc, char **argv)
             setrlimit(RLIMIT_NOFILE, &rl);
         }
     }
-    for (i = 0; i < o.n_listen; i++) {
-        char a[PROXYPROTO_ADDR_STRLEN];
-        lfds[i] = open_listener(&o.listen[i]);
-        proxyproto_format_sockaddr(a, sizeof a, (struct sockaddr *)&o.listen[i]);
-        if (lfds[i] < 0) {
-            fprintf(stderr, "proxyproto-mmproxy: listen %s: %s\n", a, strerror(errno));
+    signal(SIGPIPE, SIG_IGN);
+    /* Every listener is open before any loop starts: an address in use is
+     * reported once, at start-up. SO_REUSEPORT only with more than one
+     * worker, so that a second relay started by mistake on the same
+     * address fails (EADDRINUSE) instead of sharing its connections. */
+    for (w = 0; w < o.workers; w++) {
+        workers[w].o = &o;
+        workers[w].index = w;
+        for (i = 0; i < o.n_listen; i++) {
+            char a[PROXYPROTO_ADDR_STRLEN];
+            int fd = open_listener(&o.listen[i], o.workers > 1, o.udp);
+            proxyproto_format_sockaddr(a, sizeof a, (struct sockaddr *)&o.listen[i]);
+            if (fd < 0) {
+                fprintf(stderr, "proxyproto-mmproxy: listen %s: %s\n", a,
+                        strerror(errno));
+                return 1;
+            }
+            workers[w].lfds[i] = fd;
+            if (w == 0)
+                fprintf(stderr, "proxyproto-mmproxy: listening on %s%s\n", a,
+                        o.udp ? " (UDP)" : "");
+        }
+    }
+    fprintf(stderr, "proxyproto-mmproxy: %d worker%s\n", o.workers,
+            o.workers > 1 ? "s" : "");
+    for (w = 1; w < o.workers; w++) {
+        rc = pthread_create(&workers[w].thread, NULL, worker_main, &workers[w]);
+        if (rc) {
+            fprintf(stderr, "proxyproto-mmproxy: worker %d: %s\n", w, strerror(rc));
             return 1;
         }
-        fprintf(stderr, "proxyproto-mmproxy: listening on %s\n", a);
     }
-    return mm_run(&o, lfds, o.n_listen);
+    return run(&workers[0]);
 }

@@ -12,6 +12,7 @@
 
 #define MM_MAX_LISTEN 16
 #define MM_MAX_TRUSTED 64
+#define MM_MAX_WORKERS 64
 /* The routing table the set-up sends marked replies to. */
 #define MM_TABLE 100
 
@@ -24,7 +25,11 @@ typedef struct mm_options {
     proxyproto_cidr trusted[MM_MAX_TRUSTED];
     int n_trusted;
     int header_timeout_ms;
+    int idle_timeout_ms;    /* 0: relayed TCP connections never idle out */
     unsigned mark;          /* 0: no SO_MARK */
+    int workers;            /* epoll loops, each with listeners of its own */
+    int udp;                /* --udp: UDP listeners and flows, no TCP */
+    int udp_idle_ms;        /* a UDP flow ends after this long unused */
     int verbose;
 } mm_options;
 
@@ -37,8 +42,19 @@ int mm_setup_commands(const mm_options *opts, int only_missing, char *out,
 /* 0 when this process may set IP_TRANSPARENT (CAP_NET_ADMIN), else errno. */
 int mm_can_transparent(void);
 
+/* netlink.c: 1 yes, 0 no, -1 the kernel could not be asked. */
+/* A rule `fwmark MARK lookup MM_TABLE` (mark not 0), or else `from SRC
+ * iif lo lookup MM_TABLE`, of that family. */
+int mm_has_rule(int family, unsigned mark, const struct sockaddr_storage *src);
+/* A route `local default dev lo table MM_TABLE` of that family. */
+int mm_has_local_route(int family);
+
 /* relay.c */
-/* Runs the loop on the listening sockets until a fatal error. */
-int mm_run(const mm_options *opts, const int *lfds, int n_lfds);
+/* Runs worker `worker`'s loop on its listening sockets until a fatal
+ * error. Shares nothing with the other workers' loops. */
+int mm_run(const mm_options *opts, const int *lfds, int n_lfds, int worker);
+
+/* udp.c: the same for --udp. */
+int mm_run_udp(const mm_options *opts, const int *lfds, int n_lfds, int worker);
 
 #endif

@@ -19,4 +19,4 @@ $(B)/obj/tools/mmproxy/%.o: tools/mmproxy/%.c tools/mmproxy/mmproxy.h $(HEADERS)
 
 $(MMPROXY): $(MMPROXY_OBJ) $(STATIC_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MMPROXY_OBJ) $(STATIC_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $(MMPROXY_OBJ) $(STATIC_LIB)

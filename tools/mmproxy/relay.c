@@ -1,9 +1,12 @@
-/* The relay's one epoll loop: accept, read the PROXY header with the
- * library's connection API, connect to the target from the client's
- * address (IP_TRANSPARENT), then splice() both ways through a pipe per
- * direction. Level-triggered throughout: a side is read only while the
- * pipe towards its peer is empty, so a peer that cannot take more stops
- * the reading (backpressure) and nothing is buffered beyond the pipes. */
+/* The relay's epoll loop (one per worker): accept, read the PROXY header
+ * with the library's connection API, connect to the target from the
+ * client's address (IP_TRANSPARENT), then splice() both ways through a
+ * pipe per direction. The header and connect phases are level-triggered;
+ * relaying is edge-triggered, both sides registered once for reading and
+ * writing: a direction reads while its pipe has room and writes while it
+ * holds bytes, until both stop with EAGAIN (or the pipe is full, or empty),
+ * so no epoll_ctl() per wake-up, and a peer that cannot take more stops
+ * the reading (backpressure) with nothing buffered beyond the pipes. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +21,14 @@
 
 #include "mmproxy.h"
 
-/* Bytes moved per splice() call; the pipe holds what the kernel lets it. */
-#define SPLICE_CHUNK (1 << 20)
-/* Rounds of a direction per event, so one busy connection cannot starve
- * the others (level-triggered epoll brings it back). */
+/* The pipe size asked for: what one splice() may move. */
+#ifndef PIPE_SIZE
+#define PIPE_SIZE (1 << 20)
+#endif
+/* Rounds of a direction per wake-up, so one busy connection cannot starve
+ * the others: one that still moves bytes after them goes on the loop's
+ * `again` list and is pumped again after the next epoll_wait(0) (with
+ * edge-triggered events nothing else would bring it back). */
 #define PUMP_ROUNDS 16
 /* Closed connections whose (empty) pipes are kept for reuse. */
 #define SPARE_PIPES 64
@@ -44,6 +51,7 @@ struct side {
 struct dir {
     int pipe[2];
     size_t held;           /* bytes in the pipe */
+    size_t cap;            /* the pipe's size */
     int eof;               /* `from` ended (FIN) */
     int shut;              /* shutdown(SHUT_WR) passed to the other side */
 };
@@ -52,20 +60,29 @@ struct conn {
     int state;
     struct side cl, sv;    /* client (the load balancer's socket), server */
     struct dir up, down;   /* client -> server, server -> client */
-    long long deadline_ms; /* header, then connect */
-    struct conn *prev, *next; /* the deadline list, or the free / dead list */
+    long long deadline_ms; /* header, then connect, then idle */
+    /* The deadline list, then (relaying, with --idle-timeout) the idle
+     * list, or the free / dead list. */
+    struct conn *prev, *next;
+    struct conn *again_next;  /* the again list */
+    int again;                /* on it */
     proxyproto_conn pc;
 };
 
 struct loop {
     const mm_options *o;
+    int worker;            /* its index, for the log */
     proxyproto_policy policy;
     int ep;
     /* Connections in S_HEADER or S_CONNECTING, oldest first: every
      * deadline is "now + the same timeout", so the list is in deadline
      * order and the head's decides epoll_wait()'s timeout. */
     struct conn *head, *tail;
+    /* With --idle-timeout, the relayed connections, least recently
+     * active first (deadline_ms: the last activity + the timeout). */
+    struct conn *ihead, *itail;
     struct conn *dead;     /* closed in this round, freed after it */
+    struct conn *again;    /* to pump again (see PUMP_ROUNDS) */
     struct conn *spare;    /* records for reuse */
     long live;
     int reserve_fd;        /* given up to refuse a client when out of fds */
@@ -86,22 +103,44 @@ static const char *fmt(const struct sockaddr *sa, char *buf, size_t cap)
     return buf;
 }
 
-/* ---- deadline list --------------------------------------------------- */
+/* ---- deadline lists ------------------------------------------------------ */
+
+/* A connection is on one list at a time through prev/next: the header and
+ * connect deadlines (head, tail), then, relaying, the idle one (ihead,
+ * itail). Every deadline on a list is "now + the same timeout", so each
+ * list is in deadline order. */
+static void list_remove(struct conn **head, struct conn **tail, struct conn *c)
+{
+    if (c->prev) c->prev->next = c->next; else if (*head == c) *head = c->next;
+    if (c->next) c->next->prev = c->prev; else if (*tail == c) *tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void list_append(struct conn **head, struct conn **tail, struct conn *c,
+                        int ms)
+{
+    c->deadline_ms = now_ms() + ms;
+    c->next = NULL;
+    c->prev = *tail;
+    if (*tail) (*tail)->next = c; else *head = c;
+    *tail = c;
+}
 
 static void dl_remove(struct loop *l, struct conn *c)
 {
-    if (c->prev) c->prev->next = c->next; else if (l->head == c) l->head = c->next;
-    if (c->next) c->next->prev = c->prev; else if (l->tail == c) l->tail = c->prev;
-    c->prev = c->next = NULL;
+    list_remove(&l->head, &l->tail, c);
 }
 
 static void dl_append(struct loop *l, struct conn *c)
 {
-    c->deadline_ms = now_ms() + l->policy.header_timeout_ms;
-    c->next = NULL;
-    c->prev = l->tail;
-    if (l->tail) l->tail->next = c; else l->head = c;
-    l->tail = c;
+    list_append(&l->head, &l->tail, c, l->policy.header_timeout_ms);
+}
+
+/* Bytes moved: the idle deadline starts again. */
+static void idle_touch(struct loop *l, struct conn *c)
+{
+    list_remove(&l->ihead, &l->itail, c);
+    list_append(&l->ihead, &l->itail, c, l->o->idle_timeout_ms);
 }
 
 /* ---- epoll interest ----------------------------------------------------- */
@@ -146,8 +185,11 @@ static void conn_end(struct loop *l, struct conn *c, int reset_cl, int reset_sv)
         return;
     if (c->state != S_RELAY)
         dl_remove(l, c);
-    want(l, &c->cl, 0);
-    want(l, &c->sv, 0);
+    else if (l->o->idle_timeout_ms)
+        list_remove(&l->ihead, &l->itail, c);
+    /* close() takes a socket out of the epoll set (no descriptor of ours
+     * shares it): no EPOLL_CTL_DEL. */
+    c->cl.events = c->sv.events = 0;
     if (reset_cl) set_reset(c->cl.fd);
     if (reset_sv) set_reset(c->sv.fd);
     close_fd(&c->cl.fd);
@@ -172,17 +214,23 @@ static void conn_end(struct loop *l, struct conn *c, int reset_cl, int reset_sv)
 
 /* ---- relaying ------------------------------------------------------------ */
 
-/* Moves what it can from `from` to `to` through d. Returns 0, or -1 after
- * an error (a reset, mostly: ECONNRESET, EPIPE) on `from` (*who = 0) or
- * on `to` (*who = 1). */
-static int pump(struct dir *d, int from, int to, int *who)
+/* Moves what it can from `from` to `to` through d, for up to PUMP_ROUNDS
+ * rounds. Returns 1 when it stopped because every step would block (or
+ * the direction is done), 0 when bytes were still moving at the last
+ * round, or -1 after an error (a reset, mostly: ECONNRESET, EPIPE) on
+ * `from` (*who = 0) or on `to` (*who = 1). */
+static int pump(struct dir *d, const struct dir *other, int from, int to,
+                int *who, int *active)
 {
     int round;
     for (round = 0; round < PUMP_ROUNDS; round++) {
         int moved = 0;
         ssize_t n;
-        if (!d->eof && d->held == 0) {
-            n = splice(from, NULL, d->pipe[1], NULL, SPLICE_CHUNK,
+        /* Room in the pipe by bytes; splice() says EAGAIN when it is out
+         * of slots instead, and then held > 0: the write below, or its
+         * EPOLLOUT, brings the next read. */
+        if (!d->eof && d->held < d->cap) {
+            n = splice(from, NULL, d->pipe[1], NULL, d->cap - d->held,
                        SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 d->held += (size_t)n;
@@ -207,54 +255,42 @@ static int pump(struct dir *d, int from, int to, int *who)
             }
         }
         if (d->eof && d->held == 0 && !d->shut) {
-            shutdown(to, SHUT_WR); /* the half-close, passed on */
+            /* The half-close, passed on; when the other way is over too,
+             * the close() that follows sends the FIN (nothing is left
+             * unread on `to`: it sent its end of stream). */
+            if (!other->shut)
+                shutdown(to, SHUT_WR);
             d->shut = 1;
         }
         if (!moved)
-            break;
+            return 1;
+        *active = 1;
     }
     return 0;
 }
 
-/* Interest after pumping: read a side while its direction's pipe is empty
- * and it has not ended; write a side while bytes wait for it. */
-static void relay_interest(struct loop *l, struct conn *c)
-{
-    unsigned ec = 0, es = 0;
-    if (!c->up.eof && c->up.held == 0) ec |= EPOLLIN;
-    if (!c->down.eof && c->down.held == 0) es |= EPOLLIN;
-    if (c->down.held > 0) ec |= EPOLLOUT;
-    if (c->up.held > 0) es |= EPOLLOUT;
-    if (c->up.shut && c->down.shut) {
-        conn_end(l, c, 0, 0);
-        return;
-    }
-    /* A side with nothing to wait for stays registered, edge-triggered
-     * with no events: a reset (EPOLLERR, which comes unasked) still
-     * reaches relay_event() once. */
-    want(l, &c->cl, ec ? ec : EPOLLET);
-    want(l, &c->sv, es ? es : EPOLLET);
-}
-
 /* An event on either side may concern either direction (EPOLLIN on one is
- * EPOLLOUT's counterpart on the other): both are tried, a try that cannot
- * move anything costs one EAGAIN. */
+ * EPOLLOUT's counterpart on the other): both are pumped until they block,
+ * a try that cannot move anything costs one EAGAIN. `ev` 0: a call from
+ * the again list or the start. */
 static void relay_event(struct loop *l, struct conn *c, struct side *s,
                         unsigned ev)
 {
-    int who = 0;
+    int who = 0, idle_up, idle_down, active = 0;
     /* Bytes that came before a reset are passed on first: a socket's
      * error is reported by splice() only once its data is read. */
-    if (pump(&c->up, c->cl.fd, c->sv.fd, &who) < 0) {
+    idle_up = pump(&c->up, &c->down, c->cl.fd, c->sv.fd, &who, &active);
+    if (idle_up < 0) {
         /* The reset goes to the side that did not see it. */
         conn_end(l, c, who == 1, who == 0);
         return;
     }
-    if (pump(&c->down, c->sv.fd, c->cl.fd, &who) < 0) {
+    idle_down = pump(&c->down, &c->up, c->sv.fd, c->cl.fd, &who, &active);
+    if (idle_down < 0) {
         conn_end(l, c, who == 0, who == 1);
         return;
     }
-    if (ev & EPOLLERR) {
+    if (s && (ev & EPOLLERR)) {
         /* A reset on a side with nothing to move: pass it to the other. */
         int err = 0;
         socklen_t len = sizeof err;
@@ -264,17 +300,30 @@ static void relay_event(struct loop *l, struct conn *c, struct side *s,
             return;
         }
     }
-    relay_interest(l, c);
+    if (c->up.shut && c->down.shut) {
+        conn_end(l, c, 0, 0);
+        return;
+    }
+    if (active && l->o->idle_timeout_ms)
+        idle_touch(l, c);
+    if ((!idle_up || !idle_down) && !c->again) {
+        c->again = 1;
+        c->again_next = l->again;
+        l->again = c;
+    }
 }
 
 static int make_pipe(struct dir *d)
 {
+    int size;
     if (d->pipe[0] >= 0)
         return 0; /* kept from the record's last connection, empty */
     if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
         return -1;
     /* Larger pipes move more per call; the default (64 KiB) if refused. */
-    fcntl(d->pipe[1], F_SETPIPE_SZ, 1 << 20);
+    fcntl(d->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+    size = fcntl(d->pipe[1], F_GETPIPE_SZ);
+    d->cap = size > 0 ? (size_t)size : 65536;
     return 0;
 }
 
@@ -288,11 +337,15 @@ static void relay_start(struct loop *l, struct conn *c)
         return;
     }
     c->state = S_RELAY;
+    if (l->o->idle_timeout_ms)
+        idle_touch(l, c);
     if (l->o->verbose)
-        fprintf(stderr, "proxyproto-mmproxy: relay %s (via %s)\n",
+        fprintf(stderr, "proxyproto-mmproxy: relay %s (via %s, worker %d)\n",
                 fmt(proxyproto_conn_client(&c->pc), a, sizeof a),
-                fmt(proxyproto_conn_peer(&c->pc), b, sizeof b));
-    relay_event(l, c, &c->cl, 0);
+                fmt(proxyproto_conn_peer(&c->pc), b, sizeof b), l->worker);
+    /* Both sides are registered edge-triggered since connect_start(): the
+     * bytes that came meanwhile are taken now. */
+    relay_event(l, c, NULL, 0);
 }
 
 /* ---- connecting to the target ---------------------------------------------- */
@@ -368,8 +421,12 @@ static void connect_start(struct loop *l, struct conn *c)
     c->state = S_CONNECTING;
     dl_remove(l, c);
     dl_append(l, c); /* a fresh deadline for the connect */
-    want(l, &c->cl, 0);
-    want(l, &c->sv, EPOLLOUT);
+    /* For good, as relaying wants them (see the top of this file): the
+     * connect's end is the server side's first EPOLLOUT (or EPOLLERR);
+     * the client side's events are ignored until then, and being
+     * edge-triggered they do not spin the loop meanwhile. */
+    want(l, &c->cl, EPOLLIN | EPOLLOUT | EPOLLET);
+    want(l, &c->sv, EPOLLIN | EPOLLOUT | EPOLLET);
 }
 
 static void connect_event(struct loop *l, struct conn *c)
@@ -427,6 +484,7 @@ static struct conn *conn_new(struct loop *l)
 {
     struct conn *c = l->spare;
     int pipes[4] = {-1, -1, -1, -1};
+    size_t caps[2] = {0, 0};
     if (c) {
         l->spare = c->next;
         if (c->up.pipe[0] >= 0) {
@@ -434,6 +492,8 @@ static struct conn *conn_new(struct loop *l)
             pipes[1] = c->up.pipe[1];
             pipes[2] = c->down.pipe[0];
             pipes[3] = c->down.pipe[1];
+            caps[0] = c->up.cap;
+            caps[1] = c->down.cap;
             l->spare_pipes--;
         }
     } else if (!(c = malloc(sizeof *c))) {
@@ -447,6 +507,8 @@ static struct conn *conn_new(struct loop *l)
     c->up.pipe[1] = pipes[1];
     c->down.pipe[0] = pipes[2];
     c->down.pipe[1] = pipes[3];
+    c->up.cap = caps[0];
+    c->down.cap = caps[1];
     return c;
 }
 
@@ -524,14 +586,52 @@ static void expire(struct loop *l)
 
 static int timeout(struct loop *l)
 {
-    long long left;
-    if (!l->head)
-        return -1;
-    if (l->head->state == S_HEADER)
-        return proxyproto_conn_ms_left(&l->head->pc) < 0 ? 0
+    long long left = -1;
+    if (l->head && l->head->state == S_HEADER)
+        left = proxyproto_conn_ms_left(&l->head->pc) < 0 ? 0
              : proxyproto_conn_ms_left(&l->head->pc);
-    left = l->head->deadline_ms - now_ms();
-    return left < 0 ? 0 : (int)left;
+    else if (l->head)
+        left = l->head->deadline_ms - now_ms();
+    if (l->ihead) {
+        long long idle = l->ihead->deadline_ms - now_ms();
+        if (left < 0 || idle < left)
+            left = idle;
+    }
+    if (left < 0 && (l->head || l->ihead))
+        return 0;
+    return left > 3600000 ? 3600000 : (int)left;
+}
+
+/* Relayed connections with no byte either way for --idle-timeout: both
+ * sides closed (a reset where bytes were left unread). */
+static void expire_idle(struct loop *l)
+{
+    long long now = now_ms();
+    while (l->ihead && l->ihead->deadline_ms <= now) {
+        struct conn *c = l->ihead;
+        char a[PROXYPROTO_ADDR_STRLEN];
+        if (l->o->verbose)
+            fprintf(stderr, "proxyproto-mmproxy: %s: idle for %d ms, closed\n",
+                    fmt(proxyproto_conn_client(&c->pc), a, sizeof a),
+                    l->o->idle_timeout_ms);
+        conn_end(l, c, 0, 0);
+    }
+}
+
+/* The connections that were still moving bytes when their rounds ran out,
+ * once more each (those still busy go on the list for the next round).
+ * Before the dead are freed: one ended after it was listed is S_DEAD. */
+static void pump_again(struct loop *l)
+{
+    struct conn *c = l->again;
+    l->again = NULL;
+    while (c) {
+        struct conn *next = c->again_next;
+        c->again = 0;
+        if (c->state == S_RELAY)
+            relay_event(l, c, NULL, 0);
+        c = next;
+    }
 }
 
 static void dispatch(struct loop *l, struct epoll_event *e)
@@ -544,27 +644,31 @@ static void dispatch(struct loop *l, struct epoll_event *e)
     }
     switch (c->state) {
     case S_HEADER: header_event(l, c); break;
-    case S_CONNECTING: connect_event(l, c); break;
+    case S_CONNECTING:
+        if (s == &c->sv)
+            connect_event(l, c);
+        break;
     case S_RELAY: relay_event(l, c, s, e->events); break;
     default: break; /* closed earlier in this round */
     }
 }
 
-int mm_run(const mm_options *o, const int *lfds, int n_lfds)
+int mm_run(const mm_options *o, const int *lfds, int n_lfds, int worker)
 {
-    static struct side listeners[MM_MAX_LISTEN];
+    struct side listeners[MM_MAX_LISTEN];
     struct epoll_event ev[64];
     struct loop l;
     int i;
 
     memset(&l, 0, sizeof l);
+    memset(listeners, 0, sizeof listeners);
     l.o = o;
+    l.worker = worker;
     l.policy.trusted = o->trusted;
     l.policy.n_trusted = (size_t)o->n_trusted;
     l.policy.header_timeout_ms = o->header_timeout_ms;
     if (l.policy.header_timeout_ms <= 0)
         l.policy.header_timeout_ms = PROXYPROTO_DEFAULT_HEADER_TIMEOUT_MS;
-    signal(SIGPIPE, SIG_IGN);
     l.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     if (l.ep < 0) {
@@ -577,14 +681,16 @@ int mm_run(const mm_options *o, const int *lfds, int n_lfds)
         want(&l, &listeners[i], EPOLLIN);
     }
     for (;;) {
-        int n = epoll_wait(l.ep, ev, 64, timeout(&l));
+        int n = epoll_wait(l.ep, ev, 64, l.again ? 0 : timeout(&l));
         if (n < 0 && errno != EINTR) {
             perror("proxyproto-mmproxy: epoll_wait");
             return 1;
         }
         for (i = 0; i < n; i++)
             dispatch(&l, &ev[i]);
+        pump_again(&l);
         expire(&l);
+        expire_idle(&l);
         while (l.dead) {
             struct conn *c = l.dead;
             l.dead = c->next;
