@@ -1,6 +1,6 @@
 /* The fields of a whole TCP4 line read 16 bytes at a time with SSSE3, for
- * the v1 line reader (parse_v1.c) on x86-64 CPUs that have it (all since
- * 2006; the check is __builtin_cpu_supports(), as for CRC32C).
+ * the v1 line reader (parse_v1.c) on x86-64 CPUs that have it and POPCNT
+ * (all since 2008; the check is __builtin_cpu_supports(), as for CRC32C).
  *
  * It only accepts: a line it takes is one the reader of parse_v1.c and
  * read_ip.h takes, with the same addresses, ports and length. For anything
@@ -35,14 +35,15 @@
 
 /* Built for SSSE3 already (-mssse3, -march=native): no check, inlined.
  * Else the line function carries the target and stays out of line. */
-#if defined(__SSSE3__)
+#if defined(__SSSE3__) && defined(__POPCNT__)
 #define TCP4_SSSE3_LINE static inline __attribute__((always_inline))
 #define tcp4_ssse3_available() 1
 #else
-#define TCP4_SSSE3_LINE static __attribute__((target("ssse3"), noinline))
-#define tcp4_ssse3_available() (__builtin_cpu_supports("ssse3") != 0)
+#define TCP4_SSSE3_LINE static __attribute__((target("ssse3,popcnt"), noinline))
+#define tcp4_ssse3_available()                                                   \
+    (__builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt"))
 #endif
-#define TCP4_SSSE3_INLINE static inline __attribute__((target("ssse3"), always_inline))
+#define TCP4_SSSE3_INLINE static inline __attribute__((target("ssse3,popcnt"), always_inline))
 
 /* Digit values of 16 bytes (byte - '0') and the mask of the digits. */
 TCP4_SSSE3_INLINE __m128i tcp4_digits(__m128i text, unsigned *digit_mask)

@@ -2,6 +2,7 @@
  * rule, each run every way by pp_run_case(). */
 #include "tests.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,6 +412,77 @@ START_TEST(v1_tcp4_shapes)
 }
 END_TEST
 
+/* IPv6 text of every shape the SSSE3 TCP6 path judges (lib/tcp6_ssse3.h):
+ * 1 to 9 groups of 1 to 5 digits, in both cases, with "::" at every place
+ * or none, with ":::" and lone colons at either end, and dotted tails; in
+ * both address fields, with 40 bytes or more after each and with fewer.
+ * pp_parse() checks proxyproto_parse() against the v1 reader on each, and
+ * the valid ones against inet_pton(). */
+static void v6_shape(char *out, int groups, int gap, int digits, int flags)
+{
+    static const char hexdigits[] = "0123456789abcdefABCDEF";
+    int g, d, k = 0;
+
+    out[0] = '\0';
+    for (g = 0; g < groups; g++) {
+        if (g == gap)
+            strcat(out, g == 0 ? "::" : ":");
+        else if (g > 0)
+            strcat(out, ":");
+        /* 1 to 4 digits, and a fifth in the last group with flag 1 */
+        for (d = 0; d < (digits + g) % 4 + 1 + ((flags & 1) && g == groups - 1 ? 4 : 0) && d < 5;
+             d++) {
+            size_t n = strlen(out);
+
+            out[n] = hexdigits[(k++ * 7 + flags) % 22];
+            out[n + 1] = '\0';
+        }
+    }
+    if (gap == groups)
+        strcat(out, groups == 0 ? "::" : "::");
+    if (flags & 2)
+        strcat(out, ":");
+    if (flags & 4)
+        strcat(out, ".1.2.3.4" + (groups % 2) * 2);
+}
+
+START_TEST(v1_tcp6_shapes)
+{
+    char a[96], line[320];
+    proxyproto_header h;
+    int groups, gap, digits, flags, pad, valid;
+    uint8_t want[16];
+    size_t n;
+    int rc, runs = 0, accepted = 0;
+
+    for (groups = 0; groups <= 9; groups++)
+        for (gap = -1; gap <= groups; gap++)
+            for (digits = 0; digits < 5; digits++)
+                for (flags = 0; flags < 8; flags++)
+                    for (pad = 0; pad < 2; pad++) {
+                        v6_shape(a, groups, gap, digits, flags);
+                        valid = inet_pton(AF_INET6, a, want) == 1;
+                        n = (size_t)snprintf(line, sizeof line, "PROXY TCP6 %s %s 1 2\r\n%s", a,
+                                             pad ? "::1" : a,
+                                             pad ? "0123456789012345678901234567890123456789" : "");
+                        rc = pp_parse(&h, line, n, 0);
+                        runs++;
+                        if (rc > 0) {
+                            accepted++;
+                            ck_assert_msg(valid, "accepted %s", a);
+                            ck_assert(memcmp(h.src.ip.v6, want, 16) == 0);
+                        } else if (strlen(line) <= PROXYPROTO_V1_MAX_LEN + (pad ? 40 : 0)) {
+                            ck_assert_msg(!valid || rc == PROXYPROTO_ERR_V1_TOO_LONG,
+                                          "refused %s: %s", a, proxyproto_error_name(rc));
+                        }
+                        n = (size_t)snprintf(line, sizeof line, "PROXY TCP6 ::1 %s 1 2\r\n%s", a,
+                                             pad ? "0123456789012345678901234567890123456789" : "");
+                        pp_parse(&h, line, n, 0);
+                    }
+    ck_assert_int_gt(accepted, runs / 40); /* the cases are not all refusals */
+}
+END_TEST
+
 START_TEST(v1_error_offsets)
 {
     static const struct {
@@ -594,6 +666,7 @@ Suite *suite_v1(void)
     tcase_add_test(tc, v1_need_values);
     tcase_add_test(tc, v1_error_offsets);
     tcase_add_test(tc, v1_tcp4_shapes);
+    tcase_add_test(tc, v1_tcp6_shapes);
     tcase_add_test(tc, v1_need_is_least);
     tcase_add_test(tc, v1_stacked_headers);
     tcase_add_test(tc, v1_every_byte_value);
