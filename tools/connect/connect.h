@@ -128,7 +128,6 @@ void announce(void);
 int dest_wanted(const struct sockaddr *sa);
 
 /* entries.c: one entry of a setting; -1 and why[] when it does not parse */
-long parse_num(const char *s, long lo, long hi);
 int split_host_port(const char *tok, char *host, size_t cap, uint16_t *port, char *why,
                     size_t wcap);
 int parse_dest(const char *tok, struct dest *d, char *why, size_t cap);

@@ -33,7 +33,7 @@ all: $(CONNECT_SO)
 connect-preload: $(CONNECT_SO)
 CHECKS += test-connect-preload
 
-$(B)/obj/connect/%.o: tools/connect/%.c tools/connect/connect.h $(HEADERS)
+$(B)/obj/connect/%.o: tools/connect/%.c tools/connect/connect.h tools/common/settings_text.h $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CONNECT_ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 

@@ -5,21 +5,7 @@
  * parse; settings.c turns that into the start-up message.
  */
 #include "connect.h"
-
-/* A decimal number in [lo, hi], the whole string; -1 otherwise. */
-long parse_num(const char *s, long lo, long hi)
-{
-    long v = 0;
-
-    if (*s == '\0')
-        return -1;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || v > hi)
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    return v >= lo && v <= hi ? v : -1;
-}
+#include "../common/settings_text.h"
 
 /* Splits "host", "host:port", "[host]" or "[host]:port" (a host with two
  * colons or more and no brackets is an IPv6 address without a port) into
@@ -56,7 +42,7 @@ int split_host_port(const char *tok, char *host, size_t cap, uint16_t *port, cha
     memcpy(host, h, (size_t)(end - h));
     host[end - h] = '\0';
     if (colon != NULL) {
-        if ((n = parse_num(colon + 1, 1, 65535)) < 0) {
+        if ((n = pp_parse_num(colon + 1, 1, 65535)) < 0) {
             snprintf(why, wcap, "%s: the port must be 1 to 65535", tok);
             return -1;
         }
@@ -79,7 +65,7 @@ static void cidr_why(const char *tok, const char *host, char *why, size_t cap)
         addr[slash - host] = '\0';
         max = inet_pton(AF_INET, addr, ip) == 1 ? 32 : inet_pton(AF_INET6, addr, ip) == 1 ? 128 : 0;
         if (max != 0) {
-            if ((plen = parse_num(slash + 1, 0, max)) < 0)
+            if ((plen = pp_parse_num(slash + 1, 0, max)) < 0)
                 snprintf(why, cap, "%s: the prefix length must be 0 to %d", tok, max);
             else
                 snprintf(why, cap, "%s: host bits set after /%ld", tok, plen);
@@ -137,7 +123,7 @@ int parse_raw(const char *tok, char *why, size_t cap)
         if (t > 255)
             t = -1;
     } else {
-        t = parse_num(type, 0, 255);
+        t = pp_parse_num(type, 0, 255);
     }
     if (t < 0) {
         snprintf(why, cap, "%s: the type must be 0 to 255 (or 0x00 to 0xFF)", tok);

@@ -9,41 +9,9 @@
  * sends a wrong header, nor silently none.
  */
 #include "connect.h"
+#include "../common/settings_text.h"
 
 struct cc_cfg cfg;
-
-
-/* Value of an environment variable, NULL when unset or empty. */
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-
-    return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
-static int is_sep(char c)
-{
-    return c == ',' || c == ' ' || c == '\t' || c == '\n';
-}
-
-/* Next token of a comma/space separated list into tok[0..cap), or 0 at
- * the end; -1 when a token does not fit. */
-static int next_token(const char **p, char *tok, size_t cap)
-{
-    size_t n = 0;
-
-    while (is_sep(**p))
-        (*p)++;
-    if (**p == '\0')
-        return 0;
-    while (**p != '\0' && !is_sep(**p)) {
-        if (n + 1 >= cap)
-            return -1;
-        tok[n++] = *(*p)++;
-    }
-    tok[n] = '\0';
-    return 1;
-}
 
 /* Configuration errors, said by announce(). */
 #define CC_MSGS 6
@@ -62,7 +30,7 @@ static void bad_value(const char *name, const char *value, const char *why)
 /* PROXYPROTO_CONNECT_SRC / _DST: "ADDR", "ADDR:PORT", "[ADDR6]:PORT". */
 static void parse_override(const char *name, struct override *o)
 {
-    const char *v = env(name);
+    const char *v = pp_env(name);
     char host[64], why[200];
     struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&o->addr;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&o->addr;
@@ -89,7 +57,7 @@ static void parse_override(const char *name, struct override *o)
 /* A text TLV (AUTHORITY, UNIQUE_ID): at most max bytes. */
 static void parse_text(const char *name, char *out, size_t max, size_t *len)
 {
-    const char *v = env(name);
+    const char *v = pp_env(name);
     char why[80];
 
     if (v == NULL)
@@ -109,7 +77,7 @@ static void parse_list(const char *name, int (*one)(const char *, char *, size_t
     char tok[2 * CC_RAW_BYTES + 8], why[240]; /* a TLV's value in hex fits */
     int t;
 
-    while ((t = next_token(&p, tok, sizeof tok)) > 0) {
+    while ((t = pp_next_token(&p, tok, sizeof tok)) > 0) {
         if (one(tok, why, sizeof why) < 0) {
             bad_value(name, v, why);
             return;
@@ -161,20 +129,20 @@ void load_config(void)
     memset(&cfg, 0, sizeof cfg);
     cfg.ok = 1;
     cfg.version = 1;
-    if ((v = env("PROXYPROTO_LOG")) != NULL) {
-        if ((n = parse_num(v, 0, 2)) < 0)
+    if ((v = pp_env("PROXYPROTO_LOG")) != NULL) {
+        if ((n = pp_parse_num(v, 0, 2)) < 0)
             bad_value("PROXYPROTO_LOG", v, "expected 0, 1 or 2");
         else
             cfg.log = (int)n;
     }
-    if ((v = env("PROXYPROTO_CONNECT_VERSION")) != NULL) {
-        if ((n = parse_num(v, 1, 2)) < 0)
+    if ((v = pp_env("PROXYPROTO_CONNECT_VERSION")) != NULL) {
+        if ((n = pp_parse_num(v, 1, 2)) < 0)
             bad_value("PROXYPROTO_CONNECT_VERSION", v, "expected 1 or 2");
         else
             cfg.version = (int)n;
     }
-    if ((v = env("PROXYPROTO_CONNECT_CRC32C")) != NULL) {
-        if ((n = parse_num(v, 0, 1)) < 0)
+    if ((v = pp_env("PROXYPROTO_CONNECT_CRC32C")) != NULL) {
+        if ((n = pp_parse_num(v, 0, 1)) < 0)
             bad_value("PROXYPROTO_CONNECT_CRC32C", v, "expected 0 or 1");
         else
             cfg.crc32c = (int)n;
@@ -194,12 +162,12 @@ void load_config(void)
                &cfg.authority_len);
     parse_text("PROXYPROTO_CONNECT_UNIQUE_ID", cfg.unique_id, sizeof cfg.unique_id,
                &cfg.unique_id_len);
-    if (env("PROXYPROTO_CONNECT_TLVS") != NULL)
+    if (pp_env("PROXYPROTO_CONNECT_TLVS") != NULL)
         parse_list("PROXYPROTO_CONNECT_TLVS", parse_raw);
     if (cfg.version == 1 && (cfg.authority_len != 0 || cfg.unique_id_len != 0 ||
                              cfg.n_raw != 0 || cfg.crc32c))
-        bad_value("PROXYPROTO_CONNECT_VERSION", env("PROXYPROTO_CONNECT_VERSION") != NULL
-                  ? env("PROXYPROTO_CONNECT_VERSION") : "(unset: 1)",
+        bad_value("PROXYPROTO_CONNECT_VERSION", pp_env("PROXYPROTO_CONNECT_VERSION") != NULL
+                  ? pp_env("PROXYPROTO_CONNECT_VERSION") : "(unset: 1)",
                   "TLVs (AUTHORITY, UNIQUE_ID, TLVS, CRC32C) need version 2: set "
                   "PROXYPROTO_CONNECT_VERSION=2");
     if (cfg.ok)

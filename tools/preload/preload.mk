@@ -43,7 +43,7 @@ all: $(PRELOAD_SO)
 preload: $(PRELOAD_SO)
 CHECKS += test-preload
 
-$(B)/obj/preload/%.o: tools/preload/%.c tools/preload/preload.h $(HEADERS)
+$(B)/obj/preload/%.o: tools/preload/%.c tools/preload/preload.h tools/common/settings_text.h $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 

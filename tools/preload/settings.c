@@ -4,6 +4,7 @@
  * said by the process that listens.
  */
 #include "preload.h"
+#include "../common/settings_text.h"
 
 /* ------------------------------------------------------------------------
  * Configuration
@@ -13,81 +14,13 @@ struct pp_cfg cfg;
 
 proxyproto_policy policy;
 
-/* One line on stderr, written with one write() so that lines of several
- * threads or processes do not mix. No stdio stream is used. */
 void log_line(const char *fmt, ...)
 {
-    char buf[640];
-    int n, k;
     va_list ap;
 
-    n = snprintf(buf, sizeof buf, "proxyproto-preload[%ld]: ", (long)getpid());
-    if (n < 0)
-        return;
     va_start(ap, fmt);
-    k = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+    pp_log_vline(write, "proxyproto-preload", fmt, ap);
     va_end(ap);
-    if (k < 0)
-        return;
-    n += k;
-    if (n > (int)sizeof buf - 2)
-        n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    while (n > 0) {
-        ssize_t w = write(2, buf, (size_t)n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        n -= (int)w;
-    }
-}
-
-/* Value of an environment variable, NULL when unset or empty. */
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-
-    return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
-static int is_sep(char c)
-{
-    return c == ',' || c == ' ' || c == '\t' || c == '\n';
-}
-
-/* Next token of a comma/space separated list into tok[0..cap), or 0 at
- * the end; -1 when a token does not fit. */
-static int next_token(const char **p, char *tok, size_t cap)
-{
-    size_t n = 0;
-
-    while (is_sep(**p))
-        (*p)++;
-    if (**p == '\0')
-        return 0;
-    while (**p != '\0' && !is_sep(**p)) {
-        if (n + 1 >= cap)
-            return -1;
-        tok[n++] = *(*p)++;
-    }
-    tok[n] = '\0';
-    return 1;
-}
-
-/* A decimal number in [lo, hi], the whole token; -1 otherwise. */
-static long parse_num(const char *s, long lo, long hi)
-{
-    long v = 0;
-
-    if (*s == '\0')
-        return -1;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || v > hi)
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    return v >= lo && v <= hi ? v : -1;
 }
 
 /* Configuration errors, said by announce(): once, by the process that
@@ -118,7 +51,7 @@ static void cidr_why(const char *tok, char *why, size_t cap)
         addr[slash - tok] = '\0';
         if (proxyproto_cidr_parse(&c, addr) == 0) {
             max = c.family == PROXYPROTO_AF_INET ? 32 : 128;
-            if ((plen = parse_num(slash + 1, 0, max)) < 0) {
+            if ((plen = pp_parse_num(slash + 1, 0, max)) < 0) {
                 snprintf(why, cap, "%s: the prefix length must be 0 to %d", tok, max);
                 return;
             }
@@ -149,29 +82,29 @@ void load_config(void)
     cfg.timeout_ms = 3000;
     cfg.versions = (1u << 1) | (1u << 2);
 
-    if ((v = env("PROXYPROTO_LOG")) != NULL) {
-        if ((n = parse_num(v, 0, 2)) < 0)
+    if ((v = pp_env("PROXYPROTO_LOG")) != NULL) {
+        if ((n = pp_parse_num(v, 0, 2)) < 0)
             bad_value("PROXYPROTO_LOG", v, "expected 0, 1 or 2");
         else
             cfg.log = (int)n;
     }
-    if ((v = env("PROXYPROTO_OPTIONAL")) != NULL) {
-        if ((n = parse_num(v, 0, 1)) < 0)
+    if ((v = pp_env("PROXYPROTO_OPTIONAL")) != NULL) {
+        if ((n = pp_parse_num(v, 0, 1)) < 0)
             bad_value("PROXYPROTO_OPTIONAL", v, "expected 0 or 1");
         else
             cfg.optional = (int)n;
     }
-    if ((v = env("PROXYPROTO_TIMEOUT_MS")) != NULL) {
-        if ((n = parse_num(v, 1, 3600000)) < 0)
+    if ((v = pp_env("PROXYPROTO_TIMEOUT_MS")) != NULL) {
+        if ((n = pp_parse_num(v, 1, 3600000)) < 0)
             bad_value("PROXYPROTO_TIMEOUT_MS", v, "expected milliseconds, 1 to 3600000");
         else
             cfg.timeout_ms = (int)n;
     }
-    if ((v = env("PROXYPROTO_VERSIONS")) != NULL) {
+    if ((v = pp_env("PROXYPROTO_VERSIONS")) != NULL) {
         unsigned set = 0;
         p = v;
-        while ((t = next_token(&p, tok, sizeof tok)) > 0) {
-            if ((n = parse_num(tok, 1, 2)) < 0) {
+        while ((t = pp_next_token(&p, tok, sizeof tok)) > 0) {
+            if ((n = pp_parse_num(tok, 1, 2)) < 0) {
                 t = -1;
                 break;
             }
@@ -182,10 +115,10 @@ void load_config(void)
         else
             cfg.versions = set;
     }
-    if ((v = env("PROXYPROTO_PORTS")) != NULL) {
+    if ((v = pp_env("PROXYPROTO_PORTS")) != NULL) {
         p = v;
-        while ((t = next_token(&p, tok, sizeof tok)) > 0) {
-            if (cfg.n_ports == PP_MAX_PORTS || (n = parse_num(tok, 1, 65535)) < 0) {
+        while ((t = pp_next_token(&p, tok, sizeof tok)) > 0) {
+            if (cfg.n_ports == PP_MAX_PORTS || (n = pp_parse_num(tok, 1, 65535)) < 0) {
                 t = -1;
                 break;
             }
@@ -196,7 +129,7 @@ void load_config(void)
             bad_value("PROXYPROTO_PORTS", v, "expected ports 1-65535, comma separated (at most 64)");
         }
     }
-    if ((v = env("PROXYPROTO_HANDOFF")) != NULL) {
+    if ((v = pp_env("PROXYPROTO_HANDOFF")) != NULL) {
         if (strcmp(v, "0") == 0)
             cfg.handoff_off = 1;
         else if (v[0] != '/' || strlen(v) >= sizeof cfg.handoff)
@@ -207,7 +140,7 @@ void load_config(void)
     }
     v = getenv("PROXYPROTO_TRUSTED");
     p = v != NULL ? v : "127.0.0.0/8,::1";
-    while ((t = next_token(&p, tok, sizeof tok)) > 0) {
+    while ((t = pp_next_token(&p, tok, sizeof tok)) > 0) {
         if (cfg.n_trusted == PP_MAX_TRUSTED) {
             bad_value("PROXYPROTO_TRUSTED", v, "more than 64 entries");
             break;
@@ -258,8 +191,8 @@ void announce(void)
                  "direct connections on purpose");
     if (cfg.log >= 1)
         log_line("active: ports=%s trusted=%s timeout=%dms versions=%s header=%s",
-                 env("PROXYPROTO_PORTS") != NULL ? env("PROXYPROTO_PORTS") : "all",
-                 (v = env("PROXYPROTO_TRUSTED")) != NULL ? v : "127.0.0.0/8,::1",
+                 pp_env("PROXYPROTO_PORTS") != NULL ? pp_env("PROXYPROTO_PORTS") : "all",
+                 (v = pp_env("PROXYPROTO_TRUSTED")) != NULL ? v : "127.0.0.0/8,::1",
                  cfg.timeout_ms, cfg.versions == 6 ? "1,2" : cfg.versions == 2 ? "1" : "2",
                  cfg.optional ? "optional" : "required");
 }
