@@ -26,9 +26,9 @@
 
 /* Version of this header. The Makefile reads these three lines. */
 #define PROXYPROTO_VERSION_MAJOR 0
-#define PROXYPROTO_VERSION_MINOR 3
+#define PROXYPROTO_VERSION_MINOR 4
 #define PROXYPROTO_VERSION_PATCH 0
-#define PROXYPROTO_VERSION_STRING "0.3.0"
+#define PROXYPROTO_VERSION_STRING "0.4.0"
 
 /*
  * PROXYPROTO_API marks every public function.
