@@ -3537,10 +3537,11 @@ static const uint8_t ipv4_shuffle[82][16] = {
 
 /* ---- lib/tcp4_ssse3.h (continued) -------------------------------------- */
 
-/* Built for SSSE3 already (-mssse3, -march=native): no check, inlined.
- * Else the line function carries the target and stays out of line. */
+/* Built for SSSE3 already (-mssse3, -march=native): no check. Else the
+ * line function carries the target. Out of line either way: inlined, it
+ * would make proxyproto_parse() save registers on every path, v2's too. */
 #if defined(__SSSE3__) && defined(__POPCNT__)
-#define TCP4_SSSE3_LINE static inline __attribute__((always_inline))
+#define TCP4_SSSE3_LINE static __attribute__((noinline))
 #define tcp4_ssse3_available() 1
 #else
 #define TCP4_SSSE3_LINE static __attribute__((target("ssse3,popcnt"), noinline))
