@@ -89,7 +89,7 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf
  * ------------------------------------------------------------------------ */
 #if defined(PROXYPROTO__CRC32C_X86)
 
-static uint64_t crc32c_load64(const unsigned char *p)
+PROXYPROTO__INLINE uint64_t crc32c_load64(const unsigned char *p)
 {
     uint64_t v;
 
@@ -189,9 +189,14 @@ proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
     return ~crc32c_x86_serial(c, p, len);
 }
 
-PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
+PROXYPROTO__INLINE int crc32c_x86_available(void)
 {
     return __builtin_cpu_supports("sse4.2") != 0;
+}
+
+PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
+{
+    return crc32c_x86_available();
 }
 
 /* proxyproto__crc32c_header() of a header too short for the 3-stream
@@ -209,7 +214,7 @@ crc32c_zeroed(const uint8_t *h, size_t len, size_t off)
 static int crc32c_zeroed_fits(size_t len)
 {
     return len < 3 * proxyproto__crc32c_levels[PROXYPROTO__CRC32C_LEVELS - 1].block &&
-           proxyproto__crc32c_hw_available();
+           crc32c_x86_available();
 }
 
 /* ------------------------------------------------------------------------

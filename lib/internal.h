@@ -21,6 +21,13 @@
 #define PROXYPROTO__PRIVATE
 #endif
 
+/* For small helpers on hot paths that -Os would otherwise leave as calls. */
+#if defined(__GNUC__)
+#define PROXYPROTO__INLINE static inline __attribute__((always_inline))
+#else
+#define PROXYPROTO__INLINE static inline
+#endif
+
 /* The 12-byte v2 signature (proxyproto(7) section 1). It contains a NUL. */
 #define PROXYPROTO__V2_SIG "\r\n\r\n\0\r\nQUIT\n"
 #define PROXYPROTO__V2_SIG_LEN 12

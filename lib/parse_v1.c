@@ -80,7 +80,7 @@ static int check_tcp(const uint8_t *buf, size_t len, enum proto *proto,
  * whole-word compares of constant length, which compilers turn into a
  * couple of loads. Every call of a byte-at-a-time parse but the first few
  * settles the word here. */
-static inline size_t whole_word(const uint8_t *buf, size_t len)
+IP_INLINE size_t whole_word(const uint8_t *buf, size_t len)
 {
     if (len >= 11 && proxyproto__same8(buf, "PROXY TC") && buf[8] == 'P' &&
         (buf[9] == '4' || buf[9] == '6') && buf[10] == ' ')

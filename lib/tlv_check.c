@@ -6,7 +6,7 @@
 #define SSL_FIXED_LEN 5 /* client (1) + verify (4) */
 
 /* The SSL TLV's sub-TLVs must tile the rest of its value exactly. */
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+PROXYPROTO__INLINE int check_ssl(const uint8_t *v, size_t len)
 {
     const uint8_t *p, *end = v + len;
 
@@ -25,6 +25,11 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
     return 0;
 }
 
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+{
+    return check_ssl(v, len);
+}
+
 /* Rules on one well-framed TLV's value; h[0..h_len) is the whole header. */
 static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
                        const uint8_t *v, size_t len)
@@ -39,7 +44,7 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
     case PROXYPROTO_TLV_UNIQUE_ID:
         return len > PROXYPROTO_UNIQUE_ID_MAX ? PROXYPROTO_ERR_V2_UNIQUE_ID_TOO_LONG : 0;
     case PROXYPROTO_TLV_SSL:
-        return proxyproto__v2_check_ssl(v, len);
+        return check_ssl(v, len);
     default: /* unknown types are skipped, never rejected */
         return 0;
     }

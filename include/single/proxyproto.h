@@ -1209,6 +1209,13 @@ PROXYPROTO_API const char *proxyproto_version(void)
 #define PROXYPROTO__PRIVATE
 #endif
 
+/* For small helpers on hot paths that -Os would otherwise leave as calls. */
+#if defined(__GNUC__)
+#define PROXYPROTO__INLINE static inline __attribute__((always_inline))
+#else
+#define PROXYPROTO__INLINE static inline
+#endif
+
 /* The 12-byte v2 signature (proxyproto(7) section 1). It contains a NUL. */
 #define PROXYPROTO__V2_SIG "\r\n\r\n\0\r\nQUIT\n"
 #define PROXYPROTO__V2_SIG_LEN 12
@@ -1826,7 +1833,7 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf
  * ------------------------------------------------------------------------ */
 #if defined(PROXYPROTO__CRC32C_X86)
 
-static uint64_t crc32c_load64(const unsigned char *p)
+PROXYPROTO__INLINE uint64_t crc32c_load64(const unsigned char *p)
 {
     uint64_t v;
 
@@ -1926,9 +1933,14 @@ proxyproto__crc32c_hw(uint32_t crc, const void *buf, size_t len)
     return ~crc32c_x86_serial(c, p, len);
 }
 
-PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
+PROXYPROTO__INLINE int crc32c_x86_available(void)
 {
     return __builtin_cpu_supports("sse4.2") != 0;
+}
+
+PROXYPROTO__PRIVATE int proxyproto__crc32c_hw_available(void)
+{
+    return crc32c_x86_available();
 }
 
 /* proxyproto__crc32c_header() of a header too short for the 3-stream
@@ -1946,7 +1958,7 @@ crc32c_zeroed(const uint8_t *h, size_t len, size_t off)
 static int crc32c_zeroed_fits(size_t len)
 {
     return len < 3 * proxyproto__crc32c_levels[PROXYPROTO__CRC32C_LEVELS - 1].block &&
-           proxyproto__crc32c_hw_available();
+           crc32c_x86_available();
 }
 
 /* ------------------------------------------------------------------------
@@ -2467,7 +2479,7 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p,
 #define SSL_FIXED_LEN 5 /* client (1) + verify (4) */
 
 /* The SSL TLV's sub-TLVs must tile the rest of its value exactly. */
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+PROXYPROTO__INLINE int check_ssl(const uint8_t *v, size_t len)
 {
     const uint8_t *p, *end = v + len;
 
@@ -2486,6 +2498,11 @@ PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
     return 0;
 }
 
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+{
+    return check_ssl(v, len);
+}
+
 /* Rules on one well-framed TLV's value; h[0..h_len) is the whole header. */
 static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
                        const uint8_t *v, size_t len)
@@ -2500,7 +2517,7 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
     case PROXYPROTO_TLV_UNIQUE_ID:
         return len > PROXYPROTO_UNIQUE_ID_MAX ? PROXYPROTO_ERR_V2_UNIQUE_ID_TOO_LONG : 0;
     case PROXYPROTO_TLV_SSL:
-        return proxyproto__v2_check_ssl(v, len);
+        return check_ssl(v, len);
     default: /* unknown types are skipped, never rejected */
         return 0;
     }
@@ -2623,7 +2640,7 @@ static int check_tcp(const uint8_t *buf, size_t len, enum proto *proto,
  * whole-word compares of constant length, which compilers turn into a
  * couple of loads. Every call of a byte-at-a-time parse but the first few
  * settles the word here. */
-static inline size_t whole_word(const uint8_t *buf, size_t len)
+IP_INLINE size_t whole_word(const uint8_t *buf, size_t len)
 {
     if (len >= 11 && proxyproto__same8(buf, "PROXY TC") && buf[8] == 'P' &&
         (buf[9] == '4' || buf[9] == '6') && buf[10] == ' ')
