@@ -1762,27 +1762,31 @@ static uint32_t crc32c_le32(const unsigned char *p)
            (uint32_t)p[3] << 24;
 }
 
-/* Raw register in and out. Eight table lookups per 8 bytes, independent
- * of each other, instead of eight dependent ones. */
-static uint32_t crc32c_sw_raw(uint32_t c, const unsigned char *p, size_t len)
+/* Raw register in and out, over b[i..end). Eight table lookups per 8
+ * bytes, independent of each other, instead of eight dependent ones. The
+ * bytes are taken as offsets from one base, each compared with the end
+ * before it is read: Frama-C Eva (make prove) then bounds every read by the
+ * end alone, for any span of a header. */
+static uint32_t crc32c_sw_span(uint32_t c, const unsigned char *b, size_t i,
+                               size_t end)
 {
     const uint32_t(*t)[256] = proxyproto__crc32c_table;
 
-    for (; len >= 8; len -= 8, p += 8) {
-        uint32_t lo = c ^ crc32c_le32(p);
-        uint32_t hi = crc32c_le32(p + 4);
+    for (; i + 8 <= end; i += 8) {
+        uint32_t lo = c ^ crc32c_le32(b + i);
+        uint32_t hi = crc32c_le32(b + i + 4);
         c = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^
             t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][hi & 0xff] ^
             t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
     }
-    for (; len > 0; len--, p++)
-        c = t[0][(c ^ *p) & 0xff] ^ (c >> 8);
+    for (; i < end; i++)
+        c = t[0][(c ^ b[i]) & 0xff] ^ (c >> 8);
     return c;
 }
 
 PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len)
 {
-    return ~crc32c_sw_raw(~crc, (const unsigned char *)buf, len);
+    return ~crc32c_sw_span(~crc, (const unsigned char *)buf, 0, len);
 }
 
 /* ------------------------------------------------------------------------
@@ -1989,6 +1993,15 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
     return proxyproto__crc32c_sw(crc, buf, len);
 }
 
+/* Raw register in and out, over base[at..end), at <= end: the header's
+ * spans as offsets from its start (see crc32c_sw_span). */
+static uint32_t crc32c_span(uint32_t c, const uint8_t *base, size_t at, size_t end)
+{
+    if (proxyproto__crc32c_hw_available())
+        return ~proxyproto__crc32c_hw(~c, base + at, end - at);
+    return crc32c_sw_span(c, base, at, end);
+}
+
 /* proxyproto(7) section 4: the CRC32C TLV covers the whole header with its own
  * 4-byte value taken as zero. The header is const (it may be the caller's
  * received buffer), so the zeros are fed instead of written. A value_off
@@ -1998,7 +2011,7 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
                                    size_t value_off)
 {
     static const uint8_t zeros[4] = {0, 0, 0, 0};
-    uint32_t crc;
+    uint32_t c;
 
 #if defined(PROXYPROTO__CRC32C_ZEROED)
     /* The usual header: short, the value inside it, a CPU with crc32. */
@@ -2006,10 +2019,10 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
         return crc32c_zeroed(hdr, len, value_off);
 #endif
     if (len < 4 || value_off > len - 4)
-        return proxyproto_crc32c(0, hdr, len);
-    crc = proxyproto_crc32c(0, hdr, value_off);
-    crc = proxyproto_crc32c(crc, zeros, sizeof zeros);
-    return proxyproto_crc32c(crc, hdr + value_off + 4, len - value_off - 4);
+        return ~crc32c_span(0xFFFFFFFFu, hdr, 0, len);
+    c = crc32c_span(0xFFFFFFFFu, hdr, 0, value_off);
+    c = crc32c_span(c, zeros, 0, sizeof zeros);
+    return ~crc32c_span(c, hdr, value_off + 4, len);
 }
 /* lib/crc32c.c's macros end with it. */
 #undef PROXYPROTO__CRC32C_X86
@@ -2425,46 +2438,59 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p,
 
 /* ---- lib/tlv_check.c --------------------------------------------------- */
 /* Validation of a v2 TLV area inside proxyproto_parse(), proxyproto(7)
- * section 4, so that a header that parsed is safe to iterate. */
+ * section 4, so that a header that parsed is safe to iterate.
+ *
+ * Positions are offsets from the start of the header, each new end
+ * computed once and compared with the end it must not pass before any
+ * byte is read or any pointer formed there: the same compares as a
+ * pointer walk, in a form whose bounds Frama-C Eva proves for every
+ * length field (make prove), since the start is one known place and
+ * every compare bounds the offset itself. */
 
 #define TLV_HEADER_LEN 3
 #define SSL_FIXED_LEN 5 /* client (1) + verify (4) */
 
-/* The SSL TLV's sub-TLVs must tile the rest of its value exactly. */
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+/* The SSL TLV's value h[at..end): its sub-TLVs must tile the rest of it
+ * after the fixed 5 bytes exactly. at <= end. */
+static int check_ssl_at(const uint8_t *h, size_t at, size_t end)
 {
-    const uint8_t *p, *end = v + len;
-
-    if (len < SSL_FIXED_LEN)
+    if (at + SSL_FIXED_LEN > end)
         return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
-    p = v + SSL_FIXED_LEN; /* only now: v + 5 may lie past the value */
-    while (p != end) { /* p never passes end: each step is checked */
-        size_t rest = (size_t)(end - p), sub;
+    for (at += SSL_FIXED_LEN; at != end;) {
+        size_t next;
 
-        if (rest < TLV_HEADER_LEN)
+        if (at + TLV_HEADER_LEN > end)
             return PROXYPROTO_ERR_V2_SSL_SUB_TRUNCATED;
-        if ((sub = proxyproto__get16(p + 1)) > rest - TLV_HEADER_LEN)
+        next = at + TLV_HEADER_LEN + proxyproto__get16(h + at + 1);
+        if (next > end)
             return PROXYPROTO_ERR_V2_SSL_SUB_OVERRUN;
-        p += TLV_HEADER_LEN + sub;
+        at = next;
     }
     return 0;
 }
 
-/* Rules on one well-framed TLV's value; h[0..h_len) is the whole header. */
-static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
-                       const uint8_t *v, size_t len)
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+{
+    return check_ssl_at(v, 0, len);
+}
+
+/* Rules on one well-framed TLV's value h[at..end); h[0..h_len) is the
+ * whole header. */
+static int check_value(const uint8_t *h, size_t h_len, uint8_t type, size_t at,
+                       size_t end)
 {
     switch (type) {
     case PROXYPROTO_TLV_CRC32C:
-        if (len != 4)
+        if (end != at + 4)
             return PROXYPROTO_ERR_V2_CRC32C_LENGTH;
-        if (proxyproto__crc32c_header(h, h_len, (size_t)(v - h)) != proxyproto__get32(v))
+        if (proxyproto__crc32c_header(h, h_len, at) != proxyproto__get32(h + at))
             return PROXYPROTO_ERR_V2_CRC32C_MISMATCH;
         return 0;
     case PROXYPROTO_TLV_UNIQUE_ID:
-        return len > PROXYPROTO_UNIQUE_ID_MAX ? PROXYPROTO_ERR_V2_UNIQUE_ID_TOO_LONG : 0;
+        return end - at > PROXYPROTO_UNIQUE_ID_MAX ? PROXYPROTO_ERR_V2_UNIQUE_ID_TOO_LONG
+                                                   : 0;
     case PROXYPROTO_TLV_SSL:
-        return proxyproto__v2_check_ssl(v, len);
+        return check_ssl_at(h, at, end);
     default: /* unknown types are skipped, never rejected */
         return 0;
     }
@@ -2473,29 +2499,28 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len, size_t off,
                               int local)
 {
-    const uint8_t *p = h + off, *end = h + h_len;
     int err, ignore = 0;
 
-    while (p != end) { /* p never passes end: each step is checked */
-        size_t rest = (size_t)(end - p), len;
+    while (off != h_len) { /* off never passes h_len: each step is checked */
+        size_t end;
 
-        if (rest < TLV_HEADER_LEN) {
+        if (off + TLV_HEADER_LEN > h_len) {
             err = PROXYPROTO_ERR_V2_TLV_TRUNCATED;
             goto malformed;
         }
-        len = proxyproto__get16(p + 1);
-        if (len > rest - TLV_HEADER_LEN) {
+        end = off + TLV_HEADER_LEN + proxyproto__get16(h + off + 1);
+        if (end > h_len) {
             err = PROXYPROTO_ERR_V2_TLV_OVERRUN;
             goto malformed;
         }
-        err = check_value(h, h_len, p[0], p + TLV_HEADER_LEN, len);
+        err = check_value(h, h_len, h[off], off + TLV_HEADER_LEN, end);
         /* LOCAL (proxyproto(7) section 3): a malformed area is ignored, but a
          * wrong CRC32C still rejects; keep walking to find one. */
         if (err != 0 && (!local || err == PROXYPROTO_ERR_V2_CRC32C_MISMATCH))
             return err;
         if (err != 0)
             ignore = PROXYPROTO__TLVS_IGNORED;
-        p += TLV_HEADER_LEN + len;
+        off = end;
     }
     return ignore;
 
