@@ -31,9 +31,9 @@ static int check_ssl_at(const uint8_t *h, size_t at, size_t end)
     return 0;
 }
 
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *h, size_t at, size_t end)
 {
-    return check_ssl_at(v, 0, len);
+    return check_ssl_at(h, at, end);
 }
 
 /* Rules on one well-framed TLV's value h[at..end); h[0..h_len) is the

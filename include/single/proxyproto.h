@@ -1304,9 +1304,24 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, cons
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err);
 
-/* Validates an SSL TLV's value (proxyproto(7) section 4): at least 5 bytes,
- * then sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t len);
+/* The first TLV of `type` in area[off..len) (a NULL area holds none), with
+ * the framing of proxyproto_tlv_next(): its value is area[*at..*end).
+ * Returns 0 or PROXYPROTO_ERR_TLV_NOT_FOUND. proxyproto_tlv_find() and the
+ * getters use it: offsets from one base are what Frama-C Eva (make prove)
+ * can bound, where a pointer and a length apart cannot be related. */
+PROXYPROTO__PRIVATE int proxyproto__tlv_find_at(const uint8_t *area, size_t off, size_t len,
+                                                uint8_t type, size_t *at, size_t *end);
+
+/* proxyproto_ssl_get(), which also gives the sub-TLVs as
+ * hdr->tlvs[*sub..*end). */
+PROXYPROTO__PRIVATE int proxyproto__ssl_get_at(const proxyproto_header *hdr,
+                                               proxyproto_ssl *ssl, size_t *sub,
+                                               size_t *end);
+
+/* Validates an SSL TLV's value h[at..end), at <= end (proxyproto(7)
+ * section 4): at least 5 bytes, then sub-TLVs that tile the rest. Returns
+ * 0 or PROXYPROTO_ERR_V2_SSL_*. */
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *h, size_t at, size_t end);
 
 /* Validates a v2 TLV area (proxyproto(7) section 4) of the header
  * hdr[0..hdr_len) whose TLVs are at hdr[off..hdr_len). Returns 0 or the first
@@ -2469,9 +2484,9 @@ static int check_ssl_at(const uint8_t *h, size_t at, size_t end)
     return 0;
 }
 
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *h, size_t at, size_t end)
 {
-    return check_ssl_at(v, 0, len);
+    return check_ssl_at(h, at, end);
 }
 
 /* Rules on one well-framed TLV's value h[at..end); h[0..h_len) is the
@@ -3357,50 +3372,89 @@ PROXYPROTO_API int proxyproto_tlv_next(proxyproto_tlv_iter *it,
     return 1;
 }
 
+/* The walk of proxyproto_tlv_next() (it stops at the first TLV that does
+ * not fit), as offsets from the area's start: each TLV's end computed once
+ * and compared with len before a byte of it is read, so that Frama-C Eva
+ * (make prove) bounds the value's reads by the compare alone. */
+PROXYPROTO__PRIVATE int proxyproto__tlv_find_at(const uint8_t *area, size_t off, size_t len,
+                                                uint8_t type, size_t *at, size_t *end)
+{
+    if (area == NULL)
+        return PROXYPROTO_ERR_TLV_NOT_FOUND;
+    while (off + 3 <= len) {
+        size_t next = off + 3 + proxyproto__get16(area + off + 1);
+
+        if (next > len)
+            break;
+        if (area[off] == type) {
+            *at = off + 3;
+            *end = next;
+            return 0;
+        }
+        off = next;
+    }
+    return PROXYPROTO_ERR_TLV_NOT_FOUND;
+}
+
 PROXYPROTO_API int proxyproto_tlv_find(const void *area, size_t len,
                                        uint8_t type, proxyproto_tlv *tlv)
 {
-    proxyproto_tlv_iter it;
-    proxyproto_tlv t;
+    const uint8_t *a = (const uint8_t *)area;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, len, type, &at, &end);
 
-    proxyproto_tlv_iter_init(&it, area, len);
-    while (proxyproto_tlv_next(&it, &t)) {
-        if (t.type == type) {
-            *tlv = t;
-            return 0;
-        }
-    }
-    return PROXYPROTO_ERR_TLV_NOT_FOUND;
+    if (err != 0)
+        return err;
+    tlv->type = type;
+    tlv->len = (uint16_t)(end - at);
+    tlv->value = a + at;
+    return 0;
+}
+
+PROXYPROTO__PRIVATE int proxyproto__ssl_get_at(const proxyproto_header *hdr,
+                                               proxyproto_ssl *ssl, size_t *sub,
+                                               size_t *end)
+{
+    const uint8_t *a = hdr->tlvs;
+    size_t at;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_SSL, &at, end);
+
+    if (err != 0)
+        return err;
+    /* Checked again: hdr may not come from a successful parse. The fixed
+     * 5 bytes here too, so that the reads below follow a compare (make
+     * prove). */
+    if (at + 5 > *end)
+        return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
+    if ((err = proxyproto__v2_check_ssl(a, at, *end)) != 0)
+        return err;
+    ssl->client = a[at];
+    ssl->verify = proxyproto__get32(a + at + 1);
+    ssl->subtlvs = a + at + 5;
+    ssl->subtlvs_len = *end - at - 5;
+    *sub = at + 5;
+    return 0;
 }
 
 PROXYPROTO_API int proxyproto_ssl_get(const proxyproto_header *hdr,
                                       proxyproto_ssl *ssl)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len,
-                                  PROXYPROTO_TLV_SSL, &t);
+    size_t sub, end;
 
-    /* Checked again: hdr may not come from a successful parse. */
-    if (err != 0 || (err = proxyproto__v2_check_ssl(t.value, t.len)) != 0)
-        return err;
-    ssl->client = t.value[0];
-    ssl->verify = proxyproto__get32(t.value + 1);
-    ssl->subtlvs = t.value + 5;
-    ssl->subtlvs_len = t.len - 5u;
-    return 0;
+    return proxyproto__ssl_get_at(hdr, ssl, &sub, &end);
 }
 
 /* ---- lib/vendor.c ------------------------------------------------------ */
 /* Typed accessors for the cloud vendors' custom TLVs (proxyproto(7) section 4,
  * "Vendor TLVs"). They validate the layout; the header is never rejected
- * for a custom TLV. */
+ * for a custom TLV. The value is a[at..end) of the TLV area a, its length
+ * checked as `end` against `at` plus a constant: the form in which Frama-C
+ * Eva (make prove) bounds the reads that follow. */
 
-static int printable(const uint8_t *p, size_t len)
+static int printable(const uint8_t *a, size_t i, size_t end)
 {
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        if (p[i] < 0x20 || p[i] > 0x7E)
+    for (; i < end; i++)
+        if (a[i] < 0x20 || a[i] > 0x7E)
             return 0;
     return 1;
 }
@@ -3409,16 +3463,16 @@ static int printable(const uint8_t *p, size_t len)
 PROXYPROTO_API int proxyproto_aws_vpce_id(const proxyproto_header *hdr,
                                           const char **id, size_t *id_len)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AWS, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_AWS, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len < 2 || t.value[0] != PROXYPROTO_AWS_VPCE_ID ||
-        !printable(t.value + 1, t.len - 1u))
+    if (at + 2 > end || a[at] != PROXYPROTO_AWS_VPCE_ID || !printable(a, at + 1, end))
         return PROXYPROTO_ERR_AWS_BAD_TLV;
-    *id = (const char *)t.value + 1;
-    *id_len = t.len - 1u;
+    *id = (const char *)a + at + 1;
+    *id_len = end - at - 1;
     return 0;
 }
 
@@ -3426,15 +3480,16 @@ PROXYPROTO_API int proxyproto_aws_vpce_id(const proxyproto_header *hdr,
 PROXYPROTO_API int proxyproto_azure_linkid(const proxyproto_header *hdr,
                                            uint32_t *linkid)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AZURE, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_AZURE, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len != 5 || t.value[0] != PROXYPROTO_AZURE_LINKID)
+    if (end != at + 5 || a[at] != PROXYPROTO_AZURE_LINKID)
         return PROXYPROTO_ERR_AZURE_BAD_TLV;
-    *linkid = (uint32_t)t.value[1] | (uint32_t)t.value[2] << 8 |
-              (uint32_t)t.value[3] << 16 | (uint32_t)t.value[4] << 24;
+    *linkid = (uint32_t)a[at + 1] | (uint32_t)a[at + 2] << 8 |
+              (uint32_t)a[at + 3] << 16 | (uint32_t)a[at + 4] << 24;
     return 0;
 }
 
@@ -3442,15 +3497,15 @@ PROXYPROTO_API int proxyproto_azure_linkid(const proxyproto_header *hdr,
 PROXYPROTO_API int proxyproto_gcp_psc_id(const proxyproto_header *hdr,
                                          uint64_t *psc_id)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_GCP, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_GCP, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len != 8)
+    if (end != at + 8)
         return PROXYPROTO_ERR_GCP_BAD_TLV;
-    *psc_id = (uint64_t)proxyproto__get32(t.value) << 32 |
-              proxyproto__get32(t.value + 4);
+    *psc_id = (uint64_t)proxyproto__get32(a + at) << 32 | proxyproto__get32(a + at + 4);
     return 0;
 }
 
@@ -3460,15 +3515,15 @@ PROXYPROTO_API int proxyproto_gcp_psc_id(const proxyproto_header *hdr,
 
 #include <string.h>
 
-/* The first TLV of `type` in area[0..len) as a span; left empty if none. */
-static void details_find_text(const uint8_t *area, size_t len, uint8_t type,
-                      proxyproto_text *out)
+/* The first TLV of `type` in area[off..len) as a span; left empty if none. */
+static void details_find_text(const uint8_t *area, size_t off, size_t len, uint8_t type,
+                              proxyproto_text *out)
 {
-    proxyproto_tlv t;
+    size_t at, end;
 
-    if (proxyproto_tlv_find(area, len, type, &t) == 0) {
-        out->ptr = (const char *)t.value;
-        out->len = t.len;
+    if (proxyproto__tlv_find_at(area, off, len, type, &at, &end) == 0) {
+        out->ptr = (const char *)area + at;
+        out->len = end - at;
     }
 }
 
@@ -3494,15 +3549,16 @@ PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
                                           proxyproto_details *d)
 {
     proxyproto_ssl ssl;
+    size_t sub, end;
     int rc;
 
     if (hdr == NULL || d == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
     memset(d, 0, sizeof *d);
-    details_find_text(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AUTHORITY, &d->sni);
-    details_find_text(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_ALPN, &d->alpn);
-    details_find_text(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_UNIQUE_ID, &d->unique_id);
-    rc = proxyproto_ssl_get(hdr, &ssl);
+    details_find_text(hdr->tlvs, 0, hdr->tlvs_len, PROXYPROTO_TLV_AUTHORITY, &d->sni);
+    details_find_text(hdr->tlvs, 0, hdr->tlvs_len, PROXYPROTO_TLV_ALPN, &d->alpn);
+    details_find_text(hdr->tlvs, 0, hdr->tlvs_len, PROXYPROTO_TLV_UNIQUE_ID, &d->unique_id);
+    rc = proxyproto__ssl_get_at(hdr, &ssl, &sub, &end);
     if (rc == PROXYPROTO_ERR_TLV_NOT_FOUND)
         return 0;
     if (rc != 0)
@@ -3511,11 +3567,11 @@ PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
     d->cert_presented = (uint8_t)details_cert_presented(ssl.client);
     d->cert_verified = (uint8_t)(d->cert_presented && ssl.verify == 0);
     d->verify = ssl.verify;
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_VERSION, &d->tls_version);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CIPHER, &d->cipher);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CN, &d->cn);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_SIG_ALG, &d->sig_alg);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_KEY_ALG, &d->key_alg);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_VERSION, &d->tls_version);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_CIPHER, &d->cipher);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_CN, &d->cn);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_SIG_ALG, &d->sig_alg);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_KEY_ALG, &d->key_alg);
     return 0;
 }
 
