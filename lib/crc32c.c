@@ -61,27 +61,31 @@ static uint32_t crc32c_le32(const unsigned char *p)
            (uint32_t)p[3] << 24;
 }
 
-/* Raw register in and out. Eight table lookups per 8 bytes, independent
- * of each other, instead of eight dependent ones. */
-static uint32_t crc32c_sw_raw(uint32_t c, const unsigned char *p, size_t len)
+/* Raw register in and out, over b[i..end). Eight table lookups per 8
+ * bytes, independent of each other, instead of eight dependent ones. The
+ * bytes are taken as offsets from one base, each compared with the end
+ * before it is read: Frama-C Eva (make prove) then bounds every read by the
+ * end alone, for any span of a header. */
+static uint32_t crc32c_sw_span(uint32_t c, const unsigned char *b, size_t i,
+                               size_t end)
 {
     const uint32_t(*t)[256] = proxyproto__crc32c_table;
 
-    for (; len >= 8; len -= 8, p += 8) {
-        uint32_t lo = c ^ crc32c_le32(p);
-        uint32_t hi = crc32c_le32(p + 4);
+    for (; i + 8 <= end; i += 8) {
+        uint32_t lo = c ^ crc32c_le32(b + i);
+        uint32_t hi = crc32c_le32(b + i + 4);
         c = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^
             t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][hi & 0xff] ^
             t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
     }
-    for (; len > 0; len--, p++)
-        c = t[0][(c ^ *p) & 0xff] ^ (c >> 8);
+    for (; i < end; i++)
+        c = t[0][(c ^ b[i]) & 0xff] ^ (c >> 8);
     return c;
 }
 
 PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len)
 {
-    return ~crc32c_sw_raw(~crc, (const unsigned char *)buf, len);
+    return ~crc32c_sw_span(~crc, (const unsigned char *)buf, 0, len);
 }
 
 /* ------------------------------------------------------------------------
@@ -293,6 +297,15 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
     return proxyproto__crc32c_sw(crc, buf, len);
 }
 
+/* Raw register in and out, over base[at..end), at <= end: the header's
+ * spans as offsets from its start (see crc32c_sw_span). */
+static uint32_t crc32c_span(uint32_t c, const uint8_t *base, size_t at, size_t end)
+{
+    if (proxyproto__crc32c_hw_available())
+        return ~proxyproto__crc32c_hw(~c, base + at, end - at);
+    return crc32c_sw_span(c, base, at, end);
+}
+
 /* proxyproto(7) section 4: the CRC32C TLV covers the whole header with its own
  * 4-byte value taken as zero. The header is const (it may be the caller's
  * received buffer), so the zeros are fed instead of written. A value_off
@@ -302,7 +315,7 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
                                    size_t value_off)
 {
     static const uint8_t zeros[4] = {0, 0, 0, 0};
-    uint32_t crc;
+    uint32_t c;
 
 #if defined(PROXYPROTO__CRC32C_ZEROED)
     /* The usual header: short, the value inside it, a CPU with crc32. */
@@ -310,8 +323,8 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
         return crc32c_zeroed(hdr, len, value_off);
 #endif
     if (len < 4 || value_off > len - 4)
-        return proxyproto_crc32c(0, hdr, len);
-    crc = proxyproto_crc32c(0, hdr, value_off);
-    crc = proxyproto_crc32c(crc, zeros, sizeof zeros);
-    return proxyproto_crc32c(crc, hdr + value_off + 4, len - value_off - 4);
+        return ~crc32c_span(0xFFFFFFFFu, hdr, 0, len);
+    c = crc32c_span(0xFFFFFFFFu, hdr, 0, value_off);
+    c = crc32c_span(c, zeros, 0, sizeof zeros);
+    return ~crc32c_span(c, hdr, value_off + 4, len);
 }

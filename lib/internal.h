@@ -158,9 +158,24 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, cons
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err);
 
-/* Validates an SSL TLV's value (proxyproto(7) section 4): at least 5 bytes,
- * then sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t len);
+/* The first TLV of `type` in area[off..len) (a NULL area holds none), with
+ * the framing of proxyproto_tlv_next(): its value is area[*at..*end).
+ * Returns 0 or PROXYPROTO_ERR_TLV_NOT_FOUND. proxyproto_tlv_find() and the
+ * getters use it: offsets from one base are what Frama-C Eva (make prove)
+ * can bound, where a pointer and a length apart cannot be related. */
+PROXYPROTO__PRIVATE int proxyproto__tlv_find_at(const uint8_t *area, size_t off, size_t len,
+                                                uint8_t type, size_t *at, size_t *end);
+
+/* proxyproto_ssl_get(), which also gives the sub-TLVs as
+ * hdr->tlvs[*sub..*end). */
+PROXYPROTO__PRIVATE int proxyproto__ssl_get_at(const proxyproto_header *hdr,
+                                               proxyproto_ssl *ssl, size_t *sub,
+                                               size_t *end);
+
+/* Validates an SSL TLV's value h[at..end), at <= end (proxyproto(7)
+ * section 4): at least 5 bytes, then sub-TLVs that tile the rest. Returns
+ * 0 or PROXYPROTO_ERR_V2_SSL_*. */
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *h, size_t at, size_t end);
 
 /* Validates a v2 TLV area (proxyproto(7) section 4) of the header
  * hdr[0..hdr_len) whose TLVs are at hdr[off..hdr_len). Returns 0 or the first

@@ -37,35 +37,74 @@ PROXYPROTO_API int proxyproto_tlv_next(proxyproto_tlv_iter *it,
     return 1;
 }
 
+/* The walk of proxyproto_tlv_next() (it stops at the first TLV that does
+ * not fit), as offsets from the area's start: each TLV's end computed once
+ * and compared with len before a byte of it is read, so that Frama-C Eva
+ * (make prove) bounds the value's reads by the compare alone. */
+PROXYPROTO__PRIVATE int proxyproto__tlv_find_at(const uint8_t *area, size_t off, size_t len,
+                                                uint8_t type, size_t *at, size_t *end)
+{
+    if (area == NULL)
+        return PROXYPROTO_ERR_TLV_NOT_FOUND;
+    while (off + 3 <= len) {
+        size_t next = off + 3 + proxyproto__get16(area + off + 1);
+
+        if (next > len)
+            break;
+        if (area[off] == type) {
+            *at = off + 3;
+            *end = next;
+            return 0;
+        }
+        off = next;
+    }
+    return PROXYPROTO_ERR_TLV_NOT_FOUND;
+}
+
 PROXYPROTO_API int proxyproto_tlv_find(const void *area, size_t len,
                                        uint8_t type, proxyproto_tlv *tlv)
 {
-    proxyproto_tlv_iter it;
-    proxyproto_tlv t;
+    const uint8_t *a = (const uint8_t *)area;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, len, type, &at, &end);
 
-    proxyproto_tlv_iter_init(&it, area, len);
-    while (proxyproto_tlv_next(&it, &t)) {
-        if (t.type == type) {
-            *tlv = t;
-            return 0;
-        }
-    }
-    return PROXYPROTO_ERR_TLV_NOT_FOUND;
+    if (err != 0)
+        return err;
+    tlv->type = type;
+    tlv->len = (uint16_t)(end - at);
+    tlv->value = a + at;
+    return 0;
+}
+
+PROXYPROTO__PRIVATE int proxyproto__ssl_get_at(const proxyproto_header *hdr,
+                                               proxyproto_ssl *ssl, size_t *sub,
+                                               size_t *end)
+{
+    const uint8_t *a = hdr->tlvs;
+    size_t at;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_SSL, &at, end);
+
+    if (err != 0)
+        return err;
+    /* Checked again: hdr may not come from a successful parse. The fixed
+     * 5 bytes here too, so that the reads below follow a compare (make
+     * prove). */
+    if (at + 5 > *end)
+        return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
+    if ((err = proxyproto__v2_check_ssl(a, at, *end)) != 0)
+        return err;
+    ssl->client = a[at];
+    ssl->verify = proxyproto__get32(a + at + 1);
+    ssl->subtlvs = a + at + 5;
+    ssl->subtlvs_len = *end - at - 5;
+    *sub = at + 5;
+    return 0;
 }
 
 PROXYPROTO_API int proxyproto_ssl_get(const proxyproto_header *hdr,
                                       proxyproto_ssl *ssl)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len,
-                                  PROXYPROTO_TLV_SSL, &t);
+    size_t sub, end;
 
-    /* Checked again: hdr may not come from a successful parse. */
-    if (err != 0 || (err = proxyproto__v2_check_ssl(t.value, t.len)) != 0)
-        return err;
-    ssl->client = t.value[0];
-    ssl->verify = proxyproto__get32(t.value + 1);
-    ssl->subtlvs = t.value + 5;
-    ssl->subtlvs_len = t.len - 5u;
-    return 0;
+    return proxyproto__ssl_get_at(hdr, ssl, &sub, &end);
 }

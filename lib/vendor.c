@@ -1,14 +1,14 @@
 /* Typed accessors for the cloud vendors' custom TLVs (proxyproto(7) section 4,
  * "Vendor TLVs"). They validate the layout; the header is never rejected
- * for a custom TLV. */
+ * for a custom TLV. The value is a[at..end) of the TLV area a, its length
+ * checked as `end` against `at` plus a constant: the form in which Frama-C
+ * Eva (make prove) bounds the reads that follow. */
 #include "internal.h"
 
-static int printable(const uint8_t *p, size_t len)
+static int printable(const uint8_t *a, size_t i, size_t end)
 {
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        if (p[i] < 0x20 || p[i] > 0x7E)
+    for (; i < end; i++)
+        if (a[i] < 0x20 || a[i] > 0x7E)
             return 0;
     return 1;
 }
@@ -17,16 +17,16 @@ static int printable(const uint8_t *p, size_t len)
 PROXYPROTO_API int proxyproto_aws_vpce_id(const proxyproto_header *hdr,
                                           const char **id, size_t *id_len)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AWS, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_AWS, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len < 2 || t.value[0] != PROXYPROTO_AWS_VPCE_ID ||
-        !printable(t.value + 1, t.len - 1u))
+    if (at + 2 > end || a[at] != PROXYPROTO_AWS_VPCE_ID || !printable(a, at + 1, end))
         return PROXYPROTO_ERR_AWS_BAD_TLV;
-    *id = (const char *)t.value + 1;
-    *id_len = t.len - 1u;
+    *id = (const char *)a + at + 1;
+    *id_len = end - at - 1;
     return 0;
 }
 
@@ -34,15 +34,16 @@ PROXYPROTO_API int proxyproto_aws_vpce_id(const proxyproto_header *hdr,
 PROXYPROTO_API int proxyproto_azure_linkid(const proxyproto_header *hdr,
                                            uint32_t *linkid)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AZURE, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_AZURE, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len != 5 || t.value[0] != PROXYPROTO_AZURE_LINKID)
+    if (end != at + 5 || a[at] != PROXYPROTO_AZURE_LINKID)
         return PROXYPROTO_ERR_AZURE_BAD_TLV;
-    *linkid = (uint32_t)t.value[1] | (uint32_t)t.value[2] << 8 |
-              (uint32_t)t.value[3] << 16 | (uint32_t)t.value[4] << 24;
+    *linkid = (uint32_t)a[at + 1] | (uint32_t)a[at + 2] << 8 |
+              (uint32_t)a[at + 3] << 16 | (uint32_t)a[at + 4] << 24;
     return 0;
 }
 
@@ -50,14 +51,14 @@ PROXYPROTO_API int proxyproto_azure_linkid(const proxyproto_header *hdr,
 PROXYPROTO_API int proxyproto_gcp_psc_id(const proxyproto_header *hdr,
                                          uint64_t *psc_id)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_GCP, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_GCP, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len != 8)
+    if (end != at + 8)
         return PROXYPROTO_ERR_GCP_BAD_TLV;
-    *psc_id = (uint64_t)proxyproto__get32(t.value) << 32 |
-              proxyproto__get32(t.value + 4);
+    *psc_id = (uint64_t)proxyproto__get32(a + at) << 32 | proxyproto__get32(a + at + 4);
     return 0;
 }

@@ -1346,9 +1346,24 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv4(const uint8_t *p, cons
 PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p, const uint8_t *end,
                                       uint8_t out[16], int *err);
 
-/* Validates an SSL TLV's value (proxyproto(7) section 4): at least 5 bytes,
- * then sub-TLVs that tile the rest. Returns 0 or PROXYPROTO_ERR_V2_SSL_*. */
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *value, size_t len);
+/* The first TLV of `type` in area[off..len) (a NULL area holds none), with
+ * the framing of proxyproto_tlv_next(): its value is area[*at..*end).
+ * Returns 0 or PROXYPROTO_ERR_TLV_NOT_FOUND. proxyproto_tlv_find() and the
+ * getters use it: offsets from one base are what Frama-C Eva (make prove)
+ * can bound, where a pointer and a length apart cannot be related. */
+PROXYPROTO__PRIVATE int proxyproto__tlv_find_at(const uint8_t *area, size_t off, size_t len,
+                                                uint8_t type, size_t *at, size_t *end);
+
+/* proxyproto_ssl_get(), which also gives the sub-TLVs as
+ * hdr->tlvs[*sub..*end). */
+PROXYPROTO__PRIVATE int proxyproto__ssl_get_at(const proxyproto_header *hdr,
+                                               proxyproto_ssl *ssl, size_t *sub,
+                                               size_t *end);
+
+/* Validates an SSL TLV's value h[at..end), at <= end (proxyproto(7)
+ * section 4): at least 5 bytes, then sub-TLVs that tile the rest. Returns
+ * 0 or PROXYPROTO_ERR_V2_SSL_*. */
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *h, size_t at, size_t end);
 
 /* Validates a v2 TLV area (proxyproto(7) section 4) of the header
  * hdr[0..hdr_len) whose TLVs are at hdr[off..hdr_len). Returns 0 or the first
@@ -1805,27 +1820,31 @@ static uint32_t crc32c_le32(const unsigned char *p)
            (uint32_t)p[3] << 24;
 }
 
-/* Raw register in and out. Eight table lookups per 8 bytes, independent
- * of each other, instead of eight dependent ones. */
-static uint32_t crc32c_sw_raw(uint32_t c, const unsigned char *p, size_t len)
+/* Raw register in and out, over b[i..end). Eight table lookups per 8
+ * bytes, independent of each other, instead of eight dependent ones. The
+ * bytes are taken as offsets from one base, each compared with the end
+ * before it is read: Frama-C Eva (make prove) then bounds every read by the
+ * end alone, for any span of a header. */
+static uint32_t crc32c_sw_span(uint32_t c, const unsigned char *b, size_t i,
+                               size_t end)
 {
     const uint32_t(*t)[256] = proxyproto__crc32c_table;
 
-    for (; len >= 8; len -= 8, p += 8) {
-        uint32_t lo = c ^ crc32c_le32(p);
-        uint32_t hi = crc32c_le32(p + 4);
+    for (; i + 8 <= end; i += 8) {
+        uint32_t lo = c ^ crc32c_le32(b + i);
+        uint32_t hi = crc32c_le32(b + i + 4);
         c = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^
             t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][hi & 0xff] ^
             t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
     }
-    for (; len > 0; len--, p++)
-        c = t[0][(c ^ *p) & 0xff] ^ (c >> 8);
+    for (; i < end; i++)
+        c = t[0][(c ^ b[i]) & 0xff] ^ (c >> 8);
     return c;
 }
 
 PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_sw(uint32_t crc, const void *buf, size_t len)
 {
-    return ~crc32c_sw_raw(~crc, (const unsigned char *)buf, len);
+    return ~crc32c_sw_span(~crc, (const unsigned char *)buf, 0, len);
 }
 
 /* ------------------------------------------------------------------------
@@ -2037,6 +2056,15 @@ PROXYPROTO_API uint32_t proxyproto_crc32c(uint32_t crc, const void *buf,
     return proxyproto__crc32c_sw(crc, buf, len);
 }
 
+/* Raw register in and out, over base[at..end), at <= end: the header's
+ * spans as offsets from its start (see crc32c_sw_span). */
+static uint32_t crc32c_span(uint32_t c, const uint8_t *base, size_t at, size_t end)
+{
+    if (proxyproto__crc32c_hw_available())
+        return ~proxyproto__crc32c_hw(~c, base + at, end - at);
+    return crc32c_sw_span(c, base, at, end);
+}
+
 /* proxyproto(7) section 4: the CRC32C TLV covers the whole header with its own
  * 4-byte value taken as zero. The header is const (it may be the caller's
  * received buffer), so the zeros are fed instead of written. A value_off
@@ -2046,7 +2074,7 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
                                    size_t value_off)
 {
     static const uint8_t zeros[4] = {0, 0, 0, 0};
-    uint32_t crc;
+    uint32_t c;
 
 #if defined(PROXYPROTO__CRC32C_ZEROED)
     /* The usual header: short, the value inside it, a CPU with crc32. */
@@ -2054,10 +2082,10 @@ PROXYPROTO__PRIVATE uint32_t proxyproto__crc32c_header(const uint8_t *hdr, size_
         return crc32c_zeroed(hdr, len, value_off);
 #endif
     if (len < 4 || value_off > len - 4)
-        return proxyproto_crc32c(0, hdr, len);
-    crc = proxyproto_crc32c(0, hdr, value_off);
-    crc = proxyproto_crc32c(crc, zeros, sizeof zeros);
-    return proxyproto_crc32c(crc, hdr + value_off + 4, len - value_off - 4);
+        return ~crc32c_span(0xFFFFFFFFu, hdr, 0, len);
+    c = crc32c_span(0xFFFFFFFFu, hdr, 0, value_off);
+    c = crc32c_span(c, zeros, 0, sizeof zeros);
+    return ~crc32c_span(c, hdr, value_off + 4, len);
 }
 /* lib/crc32c.c's macros end with it. */
 #undef PROXYPROTO__CRC32C_X86
@@ -2473,51 +2501,59 @@ PROXYPROTO__PRIVATE const uint8_t *proxyproto__parse_ipv6(const uint8_t *p,
 
 /* ---- lib/tlv_check.c --------------------------------------------------- */
 /* Validation of a v2 TLV area inside proxyproto_parse(), proxyproto(7)
- * section 4, so that a header that parsed is safe to iterate. */
+ * section 4, so that a header that parsed is safe to iterate.
+ *
+ * Positions are offsets from the start of the header, each new end
+ * computed once and compared with the end it must not pass before any
+ * byte is read or any pointer formed there: the same compares as a
+ * pointer walk, in a form whose bounds Frama-C Eva proves for every
+ * length field (make prove), since the start is one known place and
+ * every compare bounds the offset itself. */
 
 #define TLV_HEADER_LEN 3
 #define SSL_FIXED_LEN 5 /* client (1) + verify (4) */
 
-/* The SSL TLV's sub-TLVs must tile the rest of its value exactly. */
-PROXYPROTO__INLINE int check_ssl(const uint8_t *v, size_t len)
+/* The SSL TLV's value h[at..end): its sub-TLVs must tile the rest of it
+ * after the fixed 5 bytes exactly. at <= end. */
+PROXYPROTO__INLINE int check_ssl_at(const uint8_t *h, size_t at, size_t end)
 {
-    const uint8_t *p, *end = v + len;
-
-    if (len < SSL_FIXED_LEN)
+    if (at + SSL_FIXED_LEN > end)
         return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
-    p = v + SSL_FIXED_LEN; /* only now: v + 5 may lie past the value */
-    while (p != end) { /* p never passes end: each step is checked */
-        size_t rest = (size_t)(end - p), sub;
+    for (at += SSL_FIXED_LEN; at != end;) {
+        size_t next;
 
-        if (rest < TLV_HEADER_LEN)
+        if (at + TLV_HEADER_LEN > end)
             return PROXYPROTO_ERR_V2_SSL_SUB_TRUNCATED;
-        if ((sub = proxyproto__get16(p + 1)) > rest - TLV_HEADER_LEN)
+        next = at + TLV_HEADER_LEN + proxyproto__get16(h + at + 1);
+        if (next > end)
             return PROXYPROTO_ERR_V2_SSL_SUB_OVERRUN;
-        p += TLV_HEADER_LEN + sub;
+        at = next;
     }
     return 0;
 }
 
-PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *v, size_t len)
+PROXYPROTO__PRIVATE int proxyproto__v2_check_ssl(const uint8_t *h, size_t at, size_t end)
 {
-    return check_ssl(v, len);
+    return check_ssl_at(h, at, end);
 }
 
-/* Rules on one well-framed TLV's value; h[0..h_len) is the whole header. */
-static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
-                       const uint8_t *v, size_t len)
+/* Rules on one well-framed TLV's value h[at..end); h[0..h_len) is the
+ * whole header. */
+static int check_value(const uint8_t *h, size_t h_len, uint8_t type, size_t at,
+                       size_t end)
 {
     switch (type) {
     case PROXYPROTO_TLV_CRC32C:
-        if (len != 4)
+        if (end != at + 4)
             return PROXYPROTO_ERR_V2_CRC32C_LENGTH;
-        if (proxyproto__crc32c_header(h, h_len, (size_t)(v - h)) != proxyproto__get32(v))
+        if (proxyproto__crc32c_header(h, h_len, at) != proxyproto__get32(h + at))
             return PROXYPROTO_ERR_V2_CRC32C_MISMATCH;
         return 0;
     case PROXYPROTO_TLV_UNIQUE_ID:
-        return len > PROXYPROTO_UNIQUE_ID_MAX ? PROXYPROTO_ERR_V2_UNIQUE_ID_TOO_LONG : 0;
+        return end - at > PROXYPROTO_UNIQUE_ID_MAX ? PROXYPROTO_ERR_V2_UNIQUE_ID_TOO_LONG
+                                                   : 0;
     case PROXYPROTO_TLV_SSL:
-        return check_ssl(v, len);
+        return check_ssl_at(h, at, end);
     default: /* unknown types are skipped, never rejected */
         return 0;
     }
@@ -2526,29 +2562,28 @@ static int check_value(const uint8_t *h, size_t h_len, uint8_t type,
 PROXYPROTO__PRIVATE int proxyproto__v2_check_tlvs(const uint8_t *h, size_t h_len, size_t off,
                               int local)
 {
-    const uint8_t *p = h + off, *end = h + h_len;
     int err, ignore = 0;
 
-    while (p != end) { /* p never passes end: each step is checked */
-        size_t rest = (size_t)(end - p), len;
+    while (off != h_len) { /* off never passes h_len: each step is checked */
+        size_t end;
 
-        if (rest < TLV_HEADER_LEN) {
+        if (off + TLV_HEADER_LEN > h_len) {
             err = PROXYPROTO_ERR_V2_TLV_TRUNCATED;
             goto malformed;
         }
-        len = proxyproto__get16(p + 1);
-        if (len > rest - TLV_HEADER_LEN) {
+        end = off + TLV_HEADER_LEN + proxyproto__get16(h + off + 1);
+        if (end > h_len) {
             err = PROXYPROTO_ERR_V2_TLV_OVERRUN;
             goto malformed;
         }
-        err = check_value(h, h_len, p[0], p + TLV_HEADER_LEN, len);
+        err = check_value(h, h_len, h[off], off + TLV_HEADER_LEN, end);
         /* LOCAL (proxyproto(7) section 3): a malformed area is ignored, but a
          * wrong CRC32C still rejects; keep walking to find one. */
         if (err != 0 && (!local || err == PROXYPROTO_ERR_V2_CRC32C_MISMATCH))
             return err;
         if (err != 0)
             ignore = PROXYPROTO__TLVS_IGNORED;
-        p += TLV_HEADER_LEN + len;
+        off = end;
     }
     return ignore;
 
@@ -3941,50 +3976,89 @@ PROXYPROTO_API int proxyproto_tlv_next(proxyproto_tlv_iter *it,
     return 1;
 }
 
+/* The walk of proxyproto_tlv_next() (it stops at the first TLV that does
+ * not fit), as offsets from the area's start: each TLV's end computed once
+ * and compared with len before a byte of it is read, so that Frama-C Eva
+ * (make prove) bounds the value's reads by the compare alone. */
+PROXYPROTO__PRIVATE int proxyproto__tlv_find_at(const uint8_t *area, size_t off, size_t len,
+                                                uint8_t type, size_t *at, size_t *end)
+{
+    if (area == NULL)
+        return PROXYPROTO_ERR_TLV_NOT_FOUND;
+    while (off + 3 <= len) {
+        size_t next = off + 3 + proxyproto__get16(area + off + 1);
+
+        if (next > len)
+            break;
+        if (area[off] == type) {
+            *at = off + 3;
+            *end = next;
+            return 0;
+        }
+        off = next;
+    }
+    return PROXYPROTO_ERR_TLV_NOT_FOUND;
+}
+
 PROXYPROTO_API int proxyproto_tlv_find(const void *area, size_t len,
                                        uint8_t type, proxyproto_tlv *tlv)
 {
-    proxyproto_tlv_iter it;
-    proxyproto_tlv t;
+    const uint8_t *a = (const uint8_t *)area;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, len, type, &at, &end);
 
-    proxyproto_tlv_iter_init(&it, area, len);
-    while (proxyproto_tlv_next(&it, &t)) {
-        if (t.type == type) {
-            *tlv = t;
-            return 0;
-        }
-    }
-    return PROXYPROTO_ERR_TLV_NOT_FOUND;
+    if (err != 0)
+        return err;
+    tlv->type = type;
+    tlv->len = (uint16_t)(end - at);
+    tlv->value = a + at;
+    return 0;
+}
+
+PROXYPROTO__PRIVATE int proxyproto__ssl_get_at(const proxyproto_header *hdr,
+                                               proxyproto_ssl *ssl, size_t *sub,
+                                               size_t *end)
+{
+    const uint8_t *a = hdr->tlvs;
+    size_t at;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_SSL, &at, end);
+
+    if (err != 0)
+        return err;
+    /* Checked again: hdr may not come from a successful parse. The fixed
+     * 5 bytes here too, so that the reads below follow a compare (make
+     * prove). */
+    if (at + 5 > *end)
+        return PROXYPROTO_ERR_V2_SSL_TOO_SHORT;
+    if ((err = proxyproto__v2_check_ssl(a, at, *end)) != 0)
+        return err;
+    ssl->client = a[at];
+    ssl->verify = proxyproto__get32(a + at + 1);
+    ssl->subtlvs = a + at + 5;
+    ssl->subtlvs_len = *end - at - 5;
+    *sub = at + 5;
+    return 0;
 }
 
 PROXYPROTO_API int proxyproto_ssl_get(const proxyproto_header *hdr,
                                       proxyproto_ssl *ssl)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len,
-                                  PROXYPROTO_TLV_SSL, &t);
+    size_t sub, end;
 
-    /* Checked again: hdr may not come from a successful parse. */
-    if (err != 0 || (err = proxyproto__v2_check_ssl(t.value, t.len)) != 0)
-        return err;
-    ssl->client = t.value[0];
-    ssl->verify = proxyproto__get32(t.value + 1);
-    ssl->subtlvs = t.value + 5;
-    ssl->subtlvs_len = t.len - 5u;
-    return 0;
+    return proxyproto__ssl_get_at(hdr, ssl, &sub, &end);
 }
 
 /* ---- lib/vendor.c ------------------------------------------------------ */
 /* Typed accessors for the cloud vendors' custom TLVs (proxyproto(7) section 4,
  * "Vendor TLVs"). They validate the layout; the header is never rejected
- * for a custom TLV. */
+ * for a custom TLV. The value is a[at..end) of the TLV area a, its length
+ * checked as `end` against `at` plus a constant: the form in which Frama-C
+ * Eva (make prove) bounds the reads that follow. */
 
-static int printable(const uint8_t *p, size_t len)
+static int printable(const uint8_t *a, size_t i, size_t end)
 {
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        if (p[i] < 0x20 || p[i] > 0x7E)
+    for (; i < end; i++)
+        if (a[i] < 0x20 || a[i] > 0x7E)
             return 0;
     return 1;
 }
@@ -3993,16 +4067,16 @@ static int printable(const uint8_t *p, size_t len)
 PROXYPROTO_API int proxyproto_aws_vpce_id(const proxyproto_header *hdr,
                                           const char **id, size_t *id_len)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AWS, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_AWS, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len < 2 || t.value[0] != PROXYPROTO_AWS_VPCE_ID ||
-        !printable(t.value + 1, t.len - 1u))
+    if (at + 2 > end || a[at] != PROXYPROTO_AWS_VPCE_ID || !printable(a, at + 1, end))
         return PROXYPROTO_ERR_AWS_BAD_TLV;
-    *id = (const char *)t.value + 1;
-    *id_len = t.len - 1u;
+    *id = (const char *)a + at + 1;
+    *id_len = end - at - 1;
     return 0;
 }
 
@@ -4010,15 +4084,16 @@ PROXYPROTO_API int proxyproto_aws_vpce_id(const proxyproto_header *hdr,
 PROXYPROTO_API int proxyproto_azure_linkid(const proxyproto_header *hdr,
                                            uint32_t *linkid)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AZURE, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_AZURE, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len != 5 || t.value[0] != PROXYPROTO_AZURE_LINKID)
+    if (end != at + 5 || a[at] != PROXYPROTO_AZURE_LINKID)
         return PROXYPROTO_ERR_AZURE_BAD_TLV;
-    *linkid = (uint32_t)t.value[1] | (uint32_t)t.value[2] << 8 |
-              (uint32_t)t.value[3] << 16 | (uint32_t)t.value[4] << 24;
+    *linkid = (uint32_t)a[at + 1] | (uint32_t)a[at + 2] << 8 |
+              (uint32_t)a[at + 3] << 16 | (uint32_t)a[at + 4] << 24;
     return 0;
 }
 
@@ -4026,15 +4101,15 @@ PROXYPROTO_API int proxyproto_azure_linkid(const proxyproto_header *hdr,
 PROXYPROTO_API int proxyproto_gcp_psc_id(const proxyproto_header *hdr,
                                          uint64_t *psc_id)
 {
-    proxyproto_tlv t;
-    int err = proxyproto_tlv_find(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_GCP, &t);
+    const uint8_t *a = hdr->tlvs;
+    size_t at, end;
+    int err = proxyproto__tlv_find_at(a, 0, hdr->tlvs_len, PROXYPROTO_TLV_GCP, &at, &end);
 
     if (err != 0)
         return err;
-    if (t.len != 8)
+    if (end != at + 8)
         return PROXYPROTO_ERR_GCP_BAD_TLV;
-    *psc_id = (uint64_t)proxyproto__get32(t.value) << 32 |
-              proxyproto__get32(t.value + 4);
+    *psc_id = (uint64_t)proxyproto__get32(a + at) << 32 | proxyproto__get32(a + at + 4);
     return 0;
 }
 
@@ -4044,15 +4119,15 @@ PROXYPROTO_API int proxyproto_gcp_psc_id(const proxyproto_header *hdr,
 
 #include <string.h>
 
-/* The first TLV of `type` in area[0..len) as a span; left empty if none. */
-static void details_find_text(const uint8_t *area, size_t len, uint8_t type,
-                      proxyproto_text *out)
+/* The first TLV of `type` in area[off..len) as a span; left empty if none. */
+static void details_find_text(const uint8_t *area, size_t off, size_t len, uint8_t type,
+                              proxyproto_text *out)
 {
-    proxyproto_tlv t;
+    size_t at, end;
 
-    if (proxyproto_tlv_find(area, len, type, &t) == 0) {
-        out->ptr = (const char *)t.value;
-        out->len = t.len;
+    if (proxyproto__tlv_find_at(area, off, len, type, &at, &end) == 0) {
+        out->ptr = (const char *)area + at;
+        out->len = end - at;
     }
 }
 
@@ -4078,15 +4153,16 @@ PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
                                           proxyproto_details *d)
 {
     proxyproto_ssl ssl;
+    size_t sub, end;
     int rc;
 
     if (hdr == NULL || d == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
     memset(d, 0, sizeof *d);
-    details_find_text(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_AUTHORITY, &d->sni);
-    details_find_text(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_ALPN, &d->alpn);
-    details_find_text(hdr->tlvs, hdr->tlvs_len, PROXYPROTO_TLV_UNIQUE_ID, &d->unique_id);
-    rc = proxyproto_ssl_get(hdr, &ssl);
+    details_find_text(hdr->tlvs, 0, hdr->tlvs_len, PROXYPROTO_TLV_AUTHORITY, &d->sni);
+    details_find_text(hdr->tlvs, 0, hdr->tlvs_len, PROXYPROTO_TLV_ALPN, &d->alpn);
+    details_find_text(hdr->tlvs, 0, hdr->tlvs_len, PROXYPROTO_TLV_UNIQUE_ID, &d->unique_id);
+    rc = proxyproto__ssl_get_at(hdr, &ssl, &sub, &end);
     if (rc == PROXYPROTO_ERR_TLV_NOT_FOUND)
         return 0;
     if (rc != 0)
@@ -4095,11 +4171,11 @@ PROXYPROTO_API int proxyproto_details_get(const proxyproto_header *hdr,
     d->cert_presented = (uint8_t)details_cert_presented(ssl.client);
     d->cert_verified = (uint8_t)(d->cert_presented && ssl.verify == 0);
     d->verify = ssl.verify;
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_VERSION, &d->tls_version);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CIPHER, &d->cipher);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_CN, &d->cn);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_SIG_ALG, &d->sig_alg);
-    details_find_text(ssl.subtlvs, ssl.subtlvs_len, PROXYPROTO_SSL_KEY_ALG, &d->key_alg);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_VERSION, &d->tls_version);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_CIPHER, &d->cipher);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_CN, &d->cn);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_SIG_ALG, &d->sig_alg);
+    details_find_text(hdr->tlvs, sub, end, PROXYPROTO_SSL_KEY_ALG, &d->key_alg);
     return 0;
 }
 

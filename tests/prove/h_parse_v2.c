@@ -1,6 +1,7 @@
 /* PROVE-ENTRY: proxyproto_parse (v2, any first byte)
  * PROVE-BOUND: len 0..256 (each), every byte and last_len unknown
  * PROVE-SOURCES: lib/parse.c lib/parse_v2.c lib/tlv_check.c lib/crc32c.c tests/prove/stub_parse_v1.c
+ * PROVE-OPTIONS: -eva-auto-loop-unroll 0 -eva-slevel 0
  */
 #include "prove.h"
 

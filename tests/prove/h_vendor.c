@@ -1,6 +1,7 @@
 /* PROVE-ENTRY: proxyproto_aws_vpce_id, proxyproto_azure_linkid, proxyproto_gcp_psc_id
  * PROVE-BOUND: any header, tlvs_len 0..256 (each), every byte unknown
  * PROVE-SOURCES: lib/vendor.c lib/tlv.c lib/tlv_check.c lib/crc32c.c
+ * PROVE-OPTIONS: -eva-auto-loop-unroll 0 -eva-split-return full
  */
 #include "prove.h"
 
