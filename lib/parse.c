@@ -3,7 +3,6 @@
 #include "internal.h"
 #include "parse_v2_fast.h"
 #include "tcp4_ssse3.h"
-#include "tcp6_ssse3.h"
 
 /* Shortest complete header: "PROXY UNKNOWN\r\n" (proxyproto(7) section 2). */
 #define SHORTEST_HEADER 15
@@ -25,8 +24,6 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 #if defined(PROXYPROTO__TCP4_SSSE3)
         if (len >= TCP4_SSSE3_MIN && p[9] == '4' && tcp4_ssse3_available())
             return tcp4_line_ssse3(hdr, p, len, last_len);
-        if (len >= TCP6_SSSE3_MIN && p[9] == '6' && tcp4_ssse3_available())
-            return tcp6_line_ssse3(hdr, p, len, last_len);
 #endif
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     }

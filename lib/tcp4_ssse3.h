@@ -1,22 +1,24 @@
-/* The fields of a whole TCP4 line read 16 bytes at a time with SSSE3, for
- * the v1 line reader (parse_v1.c) on x86-64 CPUs that have it and POPCNT
- * (all since 2008; the check is __builtin_cpu_supports(), as for CRC32C).
+/* The fields of a whole TCP4 line read with SSSE3, for proxyproto_parse()
+ * on x86-64 CPUs that have it (all since 2006; the check is
+ * __builtin_cpu_supports(), as for CRC32C).
  *
  * It only accepts: a line it takes is one the reader of parse_v1.c and
  * read_ip.h takes, with the same addresses, ports and length. For anything
- * else (an error, a line not all in, text it cannot place in its 16-byte
- * windows) it answers 0 and parse_v1.c reads the line with the one reader
- * of the rules, which gives the error code, where it stands, and `need`.
+ * else (an error, a line not all in) it hands the buffer to that reader,
+ * the one reader of the rules, which gives the error code, where it
+ * stands, and `need`.
  *
- * Address: the digits and dots of 16 bytes as two bit masks; the text ends
- * at the first byte that is neither; its dots and length pick one of the 81
- * shapes of valid text (octets of 1 to 3 digits) by a perfect hash
- * (ipv4_table.h). The shape's shuffle puts each octet's digits in a 32-bit
- * lane as hundreds, tens and ones; two multiply-adds give the four values,
- * each checked <= 255; the shape's `lead` bits say where a '0' would be a
- * leading zero. Ports: both in one window, each one's digits put in a
- * 64-bit half as five digits, two multiply-adds and an add give the values.
- * No branch per byte, octet or digit.
+ * Address: the digits and dots of a 16-byte window as two bit masks; the
+ * text ends at the first byte that is neither; its dots and length pick
+ * one of the 81 shapes of valid text (octets of 1 to 3 digits) by a
+ * perfect hash (ipv4_table.h). The shape's shuffle puts each octet's digits
+ * in a 32-bit lane as hundreds, tens and ones; two multiply-adds give the
+ * four values, each checked <= 255; the shape's `lead` bits say where a '0'
+ * would be a leading zero. No branch per byte or octet. The ports are read
+ * by read_ip.h's reader.
+ *
+ * Nothing past the line is read, though a window is 16 bytes: each window
+ * lies where a valid line must still have bytes (tcp4_dst_address()).
  *
  * -DPROXYPROTO_PORTABLE leaves it out (CI runs the tests so too). */
 #ifndef PROXYPROTO_TCP4_SSSE3_H
@@ -32,19 +34,19 @@
 #include <string.h>
 
 #include "ipv4_table.h"
+#include "read_ip.h"
 
 /* Built for SSSE3 already (-mssse3, -march=native): no check. Else the
  * line function carries the target. Out of line either way: inlined, it
  * would make proxyproto_parse() save registers on every path, v2's too. */
-#if defined(__SSSE3__) && defined(__POPCNT__)
+#if defined(__SSSE3__)
 #define TCP4_SSSE3_LINE static __attribute__((noinline))
 #define tcp4_ssse3_available() 1
 #else
-#define TCP4_SSSE3_LINE static __attribute__((target("ssse3,popcnt"), noinline))
-#define tcp4_ssse3_available()                                                   \
-    (__builtin_cpu_supports("ssse3") && __builtin_cpu_supports("popcnt"))
+#define TCP4_SSSE3_LINE static __attribute__((target("ssse3"), noinline))
+#define tcp4_ssse3_available() (__builtin_cpu_supports("ssse3") != 0)
 #endif
-#define TCP4_SSSE3_INLINE static inline __attribute__((target("ssse3,popcnt"), always_inline))
+#define TCP4_SSSE3_INLINE static inline __attribute__((target("ssse3"), always_inline))
 
 /* Digit values of 16 bytes (byte - '0') and the mask of the digits. */
 TCP4_SSSE3_INLINE __m128i tcp4_digits(__m128i text, unsigned *digit_mask)
@@ -56,11 +58,10 @@ TCP4_SSSE3_INLINE __m128i tcp4_digits(__m128i text, unsigned *digit_mask)
     return values;
 }
 
-/* The IPv4 text at p, of which 16 bytes are readable: its length, with
- * its address in out, or 0. */
-TCP4_SSSE3_INLINE size_t tcp4_address(const uint8_t *p, uint8_t out[4])
+/* The IPv4 text at the start of the window `text`: its length, with its
+ * address in out, or 0 (also when the text runs to the window's end). */
+TCP4_SSSE3_INLINE size_t tcp4_address(__m128i text, uint8_t out[4])
 {
-    const __m128i text = _mm_loadu_si128((const __m128i *)(const void *)p);
     unsigned digits, dots, zeros, len, key;
     const __m128i values = tcp4_digits(text, &digits);
     unsigned i;
@@ -87,64 +88,58 @@ TCP4_SSSE3_INLINE size_t tcp4_address(const uint8_t *p, uint8_t out[4])
     return len;
 }
 
-/* pshufb controls: the n digits of a port (n = 1..5, from byte 0) to the
- * end of 8 bytes, zeros (0x80) before them; and a window slid by k bytes
- * (tcp4_slide + k: byte i from i + k, zero past 15). */
-static const uint8_t tcp4_port_shuffle[6][8] = {
-    {0},
-    {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0},
-    {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0, 1},
-    {0x80, 0x80, 0x80, 0x80, 0x80, 0, 1, 2},
-    {0x80, 0x80, 0x80, 0x80, 0, 1, 2, 3},
-    {0x80, 0x80, 0x80, 0, 1, 2, 3, 4},
-};
+/* A window slid by k bytes: tcp4_slide + k as a pshufb control moves byte
+ * i + k to i, and zeros the bytes past 15. */
 static const uint8_t tcp4_slide[32] = {
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 
-/* "SPORT DPORT\r\n" at p, up to end, with 16 readable bytes before end.
- * Returns the length with the CRLF, or 0. */
-TCP4_SSSE3_INLINE size_t tcp4_ports(const uint8_t *p, const uint8_t *end,
-                                    uint16_t *sport, uint16_t *dport)
+/* The window of the destination address at p: the 16 bytes from p when
+ * they are surely in the line, which nothing but the address itself says.
+ * A valid line has at least 13 bytes from p ("0.0.0.0 0 0\r\n"), so the
+ * window first ends there: 13 bytes of it, slid down from p - 3. Only text
+ * that runs to the 13th byte is read again from p: then the line goes on
+ * for 6 bytes more at least. Nothing past the line is read. */
+TCP4_SSSE3_INLINE size_t tcp4_dst_address(const uint8_t *p, const uint8_t *end, uint8_t out[4])
 {
-    size_t in = (size_t)(end - p);
-    __m128i text, values, lanes;
-    unsigned digits, n1, n2, cr;
+    __m128i text;
+    size_t n;
 
-    if (in >= 16) {
-        text = _mm_loadu_si128((const __m128i *)(const void *)p);
-    } else { /* the 16 bytes before end, slid down to start at p */
-        text = _mm_loadu_si128((const __m128i *)(const void *)(end - 16));
-        text = _mm_shuffle_epi8(text, _mm_loadu_si128((const __m128i *)(const void *)(tcp4_slide + 16 - in)));
-    }
-    values = tcp4_digits(text, &digits);
-    n1 = (unsigned)__builtin_ctz(~digits);
-    n2 = (unsigned)__builtin_ctz(~(digits >> (n1 + 1)));
-    cr = n1 + 1 + n2;
-    /* 1..5 digits each, no leading zero, one space, the CRLF in */
-    if (n1 - 1 > 4 || n2 - 1 > 4 || cr + 2 > in || p[n1] != ' ' || p[cr] != '\r' ||
-        p[cr + 1] != '\n' || (n1 > 1 && p[0] == '0') || (n2 > 1 && p[n1 + 1] == '0'))
+    if (end - p < 13)
         return 0;
-    /* each port's digits as 0 0 0 d0 d1 d2 d3 d4 in its half, then
-     * d0 * 10000 + (10 d1 + d2) * 100 + 10 d3 + d4 */
-    lanes = _mm_unpacklo_epi64(
-        _mm_loadl_epi64((const __m128i *)(const void *)tcp4_port_shuffle[n1]),
-        _mm_add_epi8(_mm_loadl_epi64((const __m128i *)(const void *)tcp4_port_shuffle[n2]),
-                     _mm_set1_epi8((char)(n1 + 1))));
-    lanes = _mm_maddubs_epi16(_mm_shuffle_epi8(values, lanes), _mm_set1_epi16(0x010A));
-    lanes = _mm_madd_epi16(lanes, _mm_set_epi16(1, 100, 10000, 0, 1, 100, 10000, 0));
-    lanes = _mm_add_epi32(lanes, _mm_srli_epi64(lanes, 32));
-    if ((_mm_movemask_epi8(_mm_cmpgt_epi32(lanes, _mm_set1_epi32(65535))) & 0x0F0F) != 0)
-        return 0;
-    *sport = (uint16_t)_mm_cvtsi128_si32(lanes);
-    *dport = (uint16_t)_mm_extract_epi16(lanes, 4);
-    return cr + 2;
+    text = _mm_loadu_si128((const __m128i *)(const void *)(p - 3));
+    n = tcp4_address(_mm_shuffle_epi8(text, _mm_loadu_si128(
+                                                (const __m128i *)(const void *)(tcp4_slide + 3))),
+                     out);
+    if ((n != 0 && n < 13) || end - p < 16)
+        return n < 13 ? n : 0;
+    return tcp4_address(_mm_loadu_si128((const __m128i *)(const void *)p), out);
 }
 
-/* Shortest buffer worth a try: "PROXY TCP4 " and two 16-byte address
- * windows. */
-#define TCP4_SSSE3_MIN (11 + 32)
+/* "SPORT DPORT\r\n" at p, up to end, by the port reader of read_ip.h,
+ * which reads no byte past the one that ends each port. Returns the
+ * length with the CRLF, or 0. */
+TCP4_SSSE3_INLINE size_t tcp4_ports(const uint8_t *p, const uint8_t *end, uint16_t *sport,
+                                    uint16_t *dport)
+{
+    const uint8_t *q = p;
+    size_t need;
+
+    if ((end - q >= PORT_TEXT_MAX ? ip_read_port(&q, end, 0, sport, &need)
+                                  : ip_read_port(&q, end, 1, sport, &need)) != 0 ||
+        *q != ' ')
+        return 0;
+    q++;
+    if ((end - q >= PORT_TEXT_MAX ? ip_read_port(&q, end, 0, dport, &need)
+                                  : ip_read_port(&q, end, 1, dport, &need)) != 0 ||
+        end - q < 2 || q[0] != '\r' || q[1] != '\n')
+        return 0;
+    return (size_t)(q + 2 - p);
+}
+
+/* Shortest buffer worth a try: the shortest TCP4 line. */
+#define TCP4_SSSE3_MIN 32
 
 /* proxyproto_parse() of a v1 line at buf, len >= TCP4_SSSE3_MIN and
  * buf[9] == '4' (the caller looked): a whole TCP4 line is read here,
@@ -158,10 +153,14 @@ TCP4_SSSE3_LINE int tcp4_line_ssse3(proxyproto_header *hdr, const uint8_t *buf,
 
     if (!proxyproto__same8(buf, "PROXY TC") || buf[8] != 'P' || buf[10] != ' ')
         goto other;
-    if ((n = tcp4_address(p, hdr->src.ip.v4)) == 0 || p[n] != ' ')
+    /* a valid line has 32 bytes at least, and len >= 32: the window at p
+     * is in the line and in the buffer */
+    if ((n = tcp4_address(_mm_loadu_si128((const __m128i *)(const void *)p), hdr->src.ip.v4)) ==
+            0 ||
+        p[n] != ' ')
         goto other;
     p += n + 1;
-    if ((n = tcp4_address(p, hdr->dst.ip.v4)) == 0 || p[n] != ' ')
+    if ((n = tcp4_dst_address(p, end, hdr->dst.ip.v4)) == 0 || p[n] != ' ')
         goto other;
     p += n + 1;
     if ((ports = tcp4_ports(p, end, &hdr->src.port, &hdr->dst.port)) == 0)

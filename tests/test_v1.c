@@ -412,7 +412,7 @@ START_TEST(v1_tcp4_shapes)
 }
 END_TEST
 
-/* IPv6 text of every shape the SSSE3 TCP6 path judges (lib/tcp6_ssse3.h):
+/* IPv6 text of many shapes:
  * 1 to 9 groups of 1 to 5 digits, in both cases, with "::" at every place
  * or none, with ":::" and lone colons at either end, and dotted tails; in
  * both address fields, with 40 bytes or more after each and with fewer.

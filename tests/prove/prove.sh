@@ -22,7 +22,7 @@ fi
 # -warn-invalid-pointer: forming a pointer outside its object (not only
 # dereferencing one) is an alarm. PROXYPROTO_PORTABLE: the proof reads the
 # portable code, the CRC-32C's and the v1 reader's (the intrinsics of
-# lib/crc32c.c and lib/tcp4_ssse3.h, lib/tcp6_ssse3.h have no C semantics;
+# lib/crc32c.c and lib/tcp4_ssse3.h have no C semantics;
 # those paths are fuzzed and compared with the portable ones instead).
 common="-machdep x86_64 -warn-invalid-pointer -eva -eva-no-show-progress
     -eva-auto-loop-unroll 64 -eva-slevel 200 -eva-domains octagon,bitwise
