@@ -439,11 +439,11 @@ static void v6_shape(char *out, int groups, int gap, int digits, int flags)
         }
     }
     if (gap == groups)
-        strcat(out, groups == 0 ? "::" : "::");
+        strcat(out, "::");
     if (flags & 2)
         strcat(out, ":");
     if (flags & 4)
-        strcat(out, ".1.2.3.4" + (groups % 2) * 2);
+        strcat(out, &".1.2.3.4"[(groups % 2) * 2]); /* "1.2.3.4" or ".2.3.4" */
 }
 
 START_TEST(v1_tcp6_shapes)
