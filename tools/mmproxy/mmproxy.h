@@ -10,6 +10,25 @@
 
 #include "proxyproto.h"
 
+#include <stdio.h>
+#include <time.h>
+
+/* Milliseconds of the monotonic clock (relay.c and udp.c time outs). */
+static inline long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An address as text for the log, "?" when it has none. */
+static inline const char *fmt(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    if (proxyproto_format_sockaddr(buf, cap, sa) < 0)
+        snprintf(buf, cap, "?");
+    return buf;
+}
+
 #define MM_MAX_LISTEN 16
 #define MM_MAX_TRUSTED 64
 #define MM_MAX_WORKERS 64

@@ -89,19 +89,6 @@ struct loop {
     int spare_pipes;       /* records in spare that hold their pipes */
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *fmt(const struct sockaddr *sa, char *buf, size_t cap)
-{
-    if (proxyproto_format_sockaddr(buf, cap, sa) < 0)
-        snprintf(buf, cap, "?");
-    return buf;
-}
 
 /* ---- deadline lists ------------------------------------------------------ */
 

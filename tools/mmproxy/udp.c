@@ -53,19 +53,6 @@ struct uloop {
     char buf[1 << 16];            /* one datagram at a time */
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *fmt(const struct sockaddr *sa, char *buf, size_t cap)
-{
-    if (proxyproto_format_sockaddr(buf, cap, sa) < 0)
-        snprintf(buf, cap, "?");
-    return buf;
-}
 
 static socklen_t sa_len(const struct sockaddr *sa)
 {
