@@ -72,16 +72,10 @@ static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
     hdr->src.path_len = hdr->dst.path_len = 0;
     switch (hdr->family) {
     case PROXYPROTO_AF_INET:
-        memcpy(hdr->src.ip.v4, b, 4);
-        memcpy(hdr->dst.ip.v4, b + 4, 4);
-        hdr->src.port = proxyproto__get16(b + 8);
-        hdr->dst.port = proxyproto__get16(b + 10);
+        proxyproto__v2_inet(hdr, b);
         break;
     case PROXYPROTO_AF_INET6:
-        memcpy(hdr->src.ip.v6, b, 16);
-        memcpy(hdr->dst.ip.v6, b + 16, 16);
-        hdr->src.port = proxyproto__get16(b + 32);
-        hdr->dst.port = proxyproto__get16(b + 34);
+        proxyproto__v2_inet6(hdr, b);
         break;
     default: /* PROXYPROTO_AF_UNIX */
         read_unix_path(&hdr->src, b);

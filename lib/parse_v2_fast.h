@@ -28,7 +28,7 @@ PROXYPROTO__INLINE int proxyproto__v2_fast_sig(const uint8_t *buf)
  * (INET and INET6 with transport UNSPEC, STREAM or DGRAM):
  * - head: hdr's first 8 bytes (version, command, family, transport,
  *   has_addresses, padding), so that one copy stores five fields;
- * - min_len: the least length field (the address block's size); 65536, more
+ * - block: the address block's size, the least length field; 65536, more
  *   than any, for the rest, so that one compare also turns those away.
  * One object, so that both are reached from one address. */
 #define FAST_HEAD(fam, tr) {2, PROXYPROTO_CMD_PROXY, fam, tr, 1, 0, 0, 0}
@@ -37,7 +37,7 @@ PROXYPROTO__INLINE int proxyproto__v2_fast_sig(const uint8_t *buf)
 #define FAST_MIN_NONE FAST_MIN_ROW(65536)
 static const struct {
     uint8_t head[256][8];
-    uint32_t min_len[256];
+    uint32_t block[256];
 } proxyproto__v2_fast = {
     {[0x10] = FAST_HEAD(1, 0), [0x11] = FAST_HEAD(1, 1), [0x12] = FAST_HEAD(1, 2),
      [0x20] = FAST_HEAD(2, 0), [0x21] = FAST_HEAD(2, 1), [0x22] = FAST_HEAD(2, 2)},
@@ -85,30 +85,23 @@ PROXYPROTO__INLINE int proxyproto__parse_v2_fast(proxyproto_header *hdr,
     size_t fam_tr = buf[13];
     size_t addr_len = proxyproto__get16(buf + 14);
     size_t total = PROXYPROTO_V2_FIXED_LEN + addr_len;
-    uint32_t ports;
+    size_t block = proxyproto__v2_fast.block[fam_tr];
 
+    /*@ split block; */ /* Frama-C: the addresses read stay tied to it */
     /* Any other family or transport, or too short for the address block. */
-    if (addr_len < proxyproto__v2_fast.min_len[fam_tr])
+    if (addr_len < block)
         return proxyproto__parse_v2(hdr, buf, len);
     if (len < total) { /* the fixed part is right: only bytes are missing */
         hdr->need = total - len;
         return PROXYPROTO_INCOMPLETE;
     }
     memcpy(hdr, proxyproto__v2_fast.head[fam_tr], 8);
-    if (fam_tr < 0x20) { /* INET */
-        memcpy(hdr->src.ip.v4, b, 4);
-        memcpy(hdr->dst.ip.v4, b + 4, 4);
-        ports = proxyproto__get32(b + 8);
-        hdr->src.port = (uint16_t)(ports >> 16);
-        hdr->dst.port = (uint16_t)ports;
+    if (block == 12) { /* INET */
+        proxyproto__v2_inet(hdr, b);
         return proxyproto__v2_fast_finish(hdr, buf, total, 12);
     }
     /* INET6 */
-    memcpy(hdr->src.ip.v6, b, 16);
-    memcpy(hdr->dst.ip.v6, b + 16, 16);
-    ports = proxyproto__get32(b + 32);
-    hdr->src.port = (uint16_t)(ports >> 16);
-    hdr->dst.port = (uint16_t)ports;
+    proxyproto__v2_inet6(hdr, b);
     return proxyproto__v2_fast_finish(hdr, buf, total, 36);
 }
 
