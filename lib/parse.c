@@ -27,8 +27,9 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
     }
     if (p[0] == 'P') {
 #if defined(PROXYPROTO__TCP4_SSSE3)
-        if (len >= TCP4_SSSE3_MIN && p[9] == '4' && tcp4_ssse3_available())
-            return tcp4_line_ssse3(hdr, p, len, last_len);
+        /* A fresh line only: a resumed one goes on from where it stopped */
+        if (last_len == 0 && len >= TCP4_SSSE3_MIN && p[9] == '4' && tcp4_ssse3_available())
+            return tcp4_line_ssse3(hdr, p, len);
 #endif
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     }

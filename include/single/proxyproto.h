@@ -3775,12 +3775,11 @@ TCP4_SSSE3_INLINE size_t tcp4_ports(const uint8_t *p, const uint8_t *end, uint16
 /* Shortest buffer worth a try: the shortest TCP4 line. */
 #define TCP4_SSSE3_MIN 32
 
-/* proxyproto_parse() of a v1 line at buf, len >= TCP4_SSSE3_MIN and
- * buf[9] == '4' (the caller looked): a whole TCP4 line is read here,
- * anything else by proxyproto__parse_v1() (also when this gave up half
- * way: it fills hdr again). */
-TCP4_SSSE3_LINE int tcp4_line_ssse3(proxyproto_header *hdr, const uint8_t *buf,
-                                    size_t len, size_t last_len)
+/* proxyproto_parse() of a fresh v1 line at buf (no last_len), len >=
+ * TCP4_SSSE3_MIN and buf[9] == '4' (the caller looked): a whole TCP4 line
+ * is read here, anything else by proxyproto__parse_v1() (also when this
+ * gave up half way: it fills hdr again). */
+TCP4_SSSE3_LINE int tcp4_line_ssse3(proxyproto_header *hdr, const uint8_t *buf, size_t len)
 {
     const uint8_t *p = buf + 11, *end = buf + len;
     size_t n, ports;
@@ -3801,7 +3800,7 @@ TCP4_SSSE3_LINE int tcp4_line_ssse3(proxyproto_header *hdr, const uint8_t *buf,
         goto other;
     return proxyproto__v1_tcp_done(hdr, PROXYPROTO_AF_INET, (size_t)(p - buf) + ports);
 other:
-    return proxyproto__parse_v1(hdr, buf, len, last_len < len ? last_len : 0);
+    return proxyproto__parse_v1(hdr, buf, len, 0);
 }
 
 #endif
@@ -3832,8 +3831,9 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
     }
     if (p[0] == 'P') {
 #if defined(PROXYPROTO__TCP4_SSSE3)
-        if (len >= TCP4_SSSE3_MIN && p[9] == '4' && tcp4_ssse3_available())
-            return tcp4_line_ssse3(hdr, p, len, last_len);
+        /* A fresh line only: a resumed one goes on from where it stopped */
+        if (last_len == 0 && len >= TCP4_SSSE3_MIN && p[9] == '4' && tcp4_ssse3_available())
+            return tcp4_line_ssse3(hdr, p, len);
 #endif
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     }
