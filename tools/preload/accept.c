@@ -222,6 +222,8 @@ static int accept_slow(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
         }
         if (!lst[li].wait_mode)
             timer_drain(&lst[li]);
+        if (lst[li].ho_fd >= 0 && step)
+            ho_receive(li); /* handed over by a process that stopped listening */
         fd = lst[li].npending > 0 ? pending_service(li, addr, alen, flags, step) : -1;
         step = 0;
         if (!lst[li].wait_mode)
@@ -291,6 +293,10 @@ static int accept_fast(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
 
         switch (accept_new(lfd, lfam, &c, buf, addr, alen, flags, is4, &fd)) {
         case A_FAIL:
+            /* Nothing new: something handed over to our receiver, maybe
+             * (what woke the server). */
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && ho_waiting(lfd))
+                return accept_slow(lfd, lfam, addr, alen, flags, is4, NULL);
             return -1;
         case A_GOT:
             return fd;

@@ -28,6 +28,7 @@ void fork_child(void)
         }
     helper_running = 0; /* threads do not survive fork */
     handoff_fork_child();
+    ho_fork_child();
     for (i = 0; i < PP_MAX_LISTENERS; i++)
         if (lst[i].used)
             bell_clear(i);
