@@ -24,13 +24,20 @@
  *    the next slot is tried; after the last, the connection is closed, as
  *    without hand-over. A receiver that closes its listener takes what is
  *    queued for it first and hands it on.
+ *  - No receiver there at all: a process that had one itself (one of
+ *    several alike: nginx's workers) waits up to HO_APPEAR_MS for one to
+ *    appear (nginx starts the new workers 100 ms before it stops the old
+ *    ones; with accept_mutex a new worker adds the listener to its epoll
+ *    set only when it holds the mutex); not again for HO_VAIN_MS after
+ *    waiting in vain (a server stopping for good).
  *  - No answer within the time left (HO_BUDGET_MS for the whole close):
  *    the connection is left to that receiver (it may still take it) and
  *    never offered to another, so that no two processes ever read it.
  *  - Bounded: HO_RECEIVERS slots, HO_BUDGET_MS per listener close, at most
  *    HO_TAKE messages taken per accept call; one socket at a time.
- *  - Async-signal-safe: only system calls (close() may run this from a
- *    signal handler, under mu, see forget.c); no lock, no allocation.
+ *  - close() may run this from a signal handler (under mu, see forget.c):
+ *    system calls only, no lock, no allocation (and log_line(), as the
+ *    refusals it closes connections with already use).
  *  - PROXYPROTO_HANDOFF=0 turns it off (as it does the hand-off table).
  */
 #include "preload.h"
@@ -39,7 +46,10 @@
 #include <sys/un.h>
 
 #define HO_RECEIVERS 16   /* receivers per listening socket (abstract names) */
-#define HO_BUDGET_MS 500  /* the answers a listener close waits for, in all */
+#define HO_BUDGET_MS 1000 /* what a listener close may wait, in all */
+#define HO_APPEAR_MS 300  /* ... of which, waiting for a receiver to appear */
+#define HO_STEP_MS 5      /* looked for that often */
+#define HO_VAIN_MS 5000   /* after waiting in vain, not again for this long */
 #define HO_MSG_MS 100     /* a receiver waits this long for the message */
 #define HO_TAKE 16        /* messages taken per call */
 #define HO_MAGIC (0x70706f766572ull ^ ((uint64_t)sizeof(struct cstate) << 48))
@@ -242,20 +252,83 @@ static int ho_take(struct listener *L, struct ho_msg *m, int *ready)
     return 1;
 }
 
-/* Offers connection c (ready: its parked state) to the other receivers of
- * listening socket lino until one takes it. 1 taken (or left with a
- * receiver that did not answer in time), 0 not; until: the budget's end. */
-static int ho_give(uint64_t lino, const struct cstate *c, int ready, long long until)
+/* What became of an offer to one receiver. */
+#define OF_NONE 0    /* no receiver there (or not of our user): the next */
+#define OF_DROPPED 1 /* refused, or closed unread: the next */
+#define OF_TAKEN 2   /* answered: taken */
+#define OF_LEFT 3    /* no answer in time: left to it (it may take it yet) */
+
+/* The time a close may take, for the whole listener. */
+struct ho_budget {
+    long long until;  /* answers are waited for until then */
+    long long appear; /* a receiver is waited for until then; 0: not */
+};
+
+/* Offers message m (carrying descriptor fd) to receiver k of lino. */
+static int ho_offer(const struct ho_msg *m, int fd, int k, long long until)
 {
-    static struct ho_msg m; /* under mu */
     union {
         struct cmsghdr h;
         char b[CMSG_SPACE(sizeof(int))];
     } ctl;
     struct sockaddr_un a;
+    socklen_t al = ho_name(&a, m->lino, k);
     struct msghdr mh;
     struct iovec iov;
-    int k;
+    struct pollfd pf;
+    long long left;
+    char ans = 0;
+    ssize_t n;
+    int s, rc;
+
+    s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return OF_NONE;
+    if (connect(s, (struct sockaddr *)&a, al) != 0 || !same_user(s)) {
+        real_close(s);
+        return errno == EAGAIN ? OF_DROPPED : OF_NONE; /* EAGAIN: its queue is full */
+    }
+    memset(&mh, 0, sizeof mh);
+    memset(&ctl, 0, sizeof ctl);
+    iov.iov_base = (void *)m;
+    iov.iov_len = sizeof *m;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.b;
+    mh.msg_controllen = sizeof ctl.b;
+    CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+    CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+    CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
+    if (real_sendmsg(s, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof *m) {
+        real_close(s); /* nothing was queued */
+        return OF_DROPPED;
+    }
+    pf.fd = s;
+    pf.events = POLLIN;
+    do {
+        left = until - now_ns();
+        pf.revents = 0;
+        rc = poll(&pf, 1, left <= 0 ? 0 : (int)((left + 999999) / 1000000));
+    } while (rc < 0 && errno == EINTR && left > 0);
+    n = rc > 0 ? recv(s, &ans, 1, MSG_DONTWAIT) : -1;
+    rc = n == 1 && ans == 'k' ? OF_TAKEN
+       : rc > 0 && (n == 0 || (n < 0 && errno == ECONNRESET)) ? OF_DROPPED : OF_LEFT;
+    real_close(s);
+    return rc;
+}
+
+/* Offers connection c (ready: its parked state) to the other receivers of
+ * listening socket lino until one takes it; when none is there, waits
+ * for one to appear until b->appear (new workers starting). 1 taken (or
+ * left with a receiver that did not answer in time: then no other may
+ * have it, so that no two processes ever read it), 0 not. */
+static int ho_give(uint64_t lino, const struct cstate *c, int ready, struct ho_budget *b)
+{
+    static struct ho_msg m; /* under mu */
+    static long long vain_at; /* when a receiver was last waited for in vain */
+    static int first;         /* the slot that last took one: tried first */
+    int i, k, any;
 
     memset(&m, 0, sizeof m);
     m.magic = HO_MAGIC;
@@ -265,71 +338,42 @@ static int ho_give(uint64_t lino, const struct cstate *c, int ready, long long u
     if (c->r.len_ > sizeof m.buf)
         return 0;
     memcpy(m.buf, c->r.buf_, c->r.len_);
-    for (k = 0; k < HO_RECEIVERS; k++) {
-        socklen_t al = ho_name(&a, lino, k);
-        struct pollfd pf;
-        long long left = until - now_ns();
-        char ans = 0;
-        ssize_t n;
-        int s, rc;
-
-        if (left <= 0)
+    for (;;) {
+        for (i = any = 0; i < HO_RECEIVERS && now_ns() < b->until; i++) {
+            int rc = ho_offer(&m, c->fd, k = (first + i) % HO_RECEIVERS, b->until);
+            if (rc == OF_TAKEN) {
+                first = k;
+                return 1;
+            }
+            if (rc == OF_LEFT) {
+                if (cfg.log >= 1)
+                    log_line("hand-over of fd=%d: no answer within %d ms; left to that "
+                             "process", c->fd, HO_BUDGET_MS);
+                return 1;
+            }
+            any |= rc == OF_DROPPED;
+        }
+        if (any || b->appear == 0 || now_ns() >= b->until)
             return 0;
-        s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (s < 0)
+        if (now_ns() >= b->appear || now_ns() - vain_at < HO_VAIN_MS * 1000000LL) {
+            vain_at = now_ns(); /* other listeners closing now do not wait */
+            b->appear = 0;
             return 0;
-        if (connect(s, (struct sockaddr *)&a, al) != 0 || !same_user(s)) {
-            real_close(s);
-            continue;
         }
-        memset(&mh, 0, sizeof mh);
-        memset(&ctl, 0, sizeof ctl);
-        iov.iov_base = &m;
-        iov.iov_len = sizeof m;
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = ctl.b;
-        mh.msg_controllen = sizeof ctl.b;
-        CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
-        CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
-        CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &c->fd, sizeof(int));
-        if (real_sendmsg(s, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof m) {
-            real_close(s);
-            continue;
+        {
+            struct timespec ts = {0, HO_STEP_MS * 1000000L};
+            nanosleep(&ts, NULL);
         }
-        pf.fd = s;
-        pf.events = POLLIN;
-        pf.revents = 0;
-        do
-            rc = poll(&pf, 1, (int)((left + 999999) / 1000000));
-        while (rc < 0 && errno == EINTR && now_ns() < until);
-        n = rc > 0 ? recv(s, &ans, 1, MSG_DONTWAIT) : -1;
-        real_close(s);
-        if (n == 1 && ans == 'k')
-            return 1;
-        if (rc == 0 || (rc < 0 && errno != EINTR)) {
-            /* No answer in time: it may still take it; no one else may. */
-            if (cfg.log >= 1)
-                log_line("hand-over of fd=%d: no answer within %d ms; left to that process",
-                         c->fd, HO_BUDGET_MS);
-            return 1;
-        }
-        /* End of file: dropped unread (closing, or gone); the next one. */
     }
-    return 0;
 }
 
-/* Hands connection c on, then closes our copy (taken or not). */
-static void ho_pass(uint64_t lino, const struct cstate *c, int ready, long long until)
+/* Hands connection c on, then closes our copy (taken or not); 1 taken. */
+static int ho_pass(uint64_t lino, const struct cstate *c, int ready, struct ho_budget *b)
 {
-    int given = !cfg.handoff_off && ho_give(lino, c, ready, until);
+    int given = !cfg.handoff_off && ho_give(lino, c, ready, b);
 
-    if (cfg.log >= 2)
-        log_line("listener closed: parked fd=%d %s", c->fd,
-                 given ? "handed over to another process accepting on it"
-                       : "closed (no other process took it)");
     real_close(c->fd);
+    return given;
 }
 
 /* Listener li is closing (under mu): its receiver takes what is queued and
@@ -340,8 +384,14 @@ void ho_drop(int li)
     static struct ho_msg q[HO_TAKE];
     static int qready[HO_TAKE];
     struct listener *L = &lst[li];
-    long long until = now_ns() + HO_BUDGET_MS * 1000000LL;
-    int i, nq = 0, e = errno;
+    long long t0 = now_ns();
+    struct ho_budget b;
+    int i, nq = 0, n = 0, given = 0, e = errno;
+
+    b.until = t0 + HO_BUDGET_MS * 1000000LL;
+    /* A process that had a receiver is one of several accepting alike
+     * (nginx's workers): others may be starting (a reload). */
+    b.appear = L->ho_fd >= 0 ? t0 + HO_APPEAR_MS * 1000000LL : 0;
 
     if (L->ho_fd >= 0) {
         if (still_ours(L->ho_fd, L->ho_ino)) {
@@ -367,11 +417,17 @@ void ho_drop(int li)
 
             unregister_fd(li, fd); /* the file outlives our close now */
             pending_free(&pend[i]);
-            if (still_ours(fd, ino))
-                ho_pass(L->ino, c, ready, until);
+            if (still_ours(fd, ino)) {
+                given += ho_pass(L->ino, c, ready, &b);
+                n++;
+            }
         }
-    for (i = 0; i < nq; i++)
-        ho_pass(L->ino, &q[i].c, qready[i], until);
+    for (i = 0; i < nq; i++, n++)
+        given += ho_pass(L->ino, &q[i].c, qready[i], &b);
+    if (n > 0 && cfg.log >= 1)
+        log_line("listener fd=%d closed with %d connection(s) parked: %d handed over to "
+                 "another process accepting on it, %d closed (%lld ms)", L->fd, n, given,
+                 n - given, (now_ns() - t0) / 1000000);
     errno = e;
 }
 
