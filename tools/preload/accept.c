@@ -299,6 +299,11 @@ static int accept_fast(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
                 return accept_slow(lfd, lfam, addr, alen, flags, is4, NULL);
             return -1;
         case A_GOT:
+            if (in_table(lfd) && __atomic_load_n(&ho_rx[lfd], __ATOMIC_RELAXED) != 0) {
+                int e = errno;
+                ho_busy(lfd);
+                errno = e;
+            }
             return fd;
         case A_PARK:
             return accept_slow(lfd, lfam, addr, alen, flags, is4, &c);

@@ -30,9 +30,10 @@
  *    ones; with accept_mutex a new worker adds the listener to its epoll
  *    set only when it holds the mutex); not again for HO_VAIN_MS after
  *    waiting in vain (a server stopping for good).
- *  - No answer within the time left (HO_BUDGET_MS for the whole close):
- *    the connection is left to that receiver (it may still take it) and
- *    never offered to another, so that no two processes ever read it.
+ *  - No answer within HO_ACK_MS (or the time left of HO_BUDGET_MS for the
+ *    whole close): the connection is left to that receiver (it may still
+ *    take it) and never offered to another, so that no two processes ever
+ *    read it; that receiver is skipped for the rest of the close.
  *  - Bounded: HO_RECEIVERS slots, HO_BUDGET_MS per listener close, at most
  *    HO_TAKE messages taken per accept call; one socket at a time.
  *  - close() may run this from a signal handler (under mu, see forget.c):
@@ -47,11 +48,13 @@
 
 #define HO_RECEIVERS 16   /* receivers per listening socket (abstract names) */
 #define HO_BUDGET_MS 1000 /* what a listener close may wait, in all */
+#define HO_ACK_MS 200     /* a receiver's answer, at most (then: skipped) */
 #define HO_APPEAR_MS 300  /* ... of which, waiting for a receiver to appear */
 #define HO_STEP_MS 5      /* looked for that often */
 #define HO_VAIN_MS 5000   /* after waiting in vain, not again for this long */
 #define HO_MSG_MS 100     /* a receiver waits this long for the message */
 #define HO_TAKE 16        /* messages taken per call */
+#define HO_BUSY_EVERY 64  /* accepts between looks at a busy server's receiver */
 #define HO_MAGIC (0x70706f766572ull ^ ((uint64_t)sizeof(struct cstate) << 48))
 
 struct ho_msg {
@@ -220,6 +223,15 @@ static int ho_take(struct listener *L, struct ho_msg *m, int *ready)
         if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
             bad = 1;
     }
+    if (!bad) { /* the peer as the socket says, trusted by our settings */
+        socklen_t pl = sizeof m->c.peer;
+        int pc;
+        if (real_getpeername(fd, (struct sockaddr *)&m->c.peer, &pl) == 0)
+            m->c.peerlen = pl;
+        pc = proxyproto_policy_check(&policy, (const struct sockaddr *)&m->c.peer);
+        if (!cfg.ok || (pc != PROXYPROTO_EXPECT_HEADER && pc != PROXYPROTO_NO_HEADER))
+            bad = 1;
+    }
     if (!bad) {
         m->c.r.buf_ = m->buf;
         m->c.r.cap_ = sizeof m->buf;
@@ -262,6 +274,7 @@ static int ho_take(struct listener *L, struct ho_msg *m, int *ready)
 struct ho_budget {
     long long until;  /* answers are waited for until then */
     long long appear; /* a receiver is waited for until then; 0: not */
+    unsigned slow;    /* receivers that did not answer in time: skipped */
 };
 
 /* Offers message m (carrying descriptor fd) to receiver k of lino. */
@@ -340,15 +353,22 @@ static int ho_give(uint64_t lino, const struct cstate *c, int ready, struct ho_b
     memcpy(m.buf, c->r.buf_, c->r.len_);
     for (;;) {
         for (i = any = 0; i < HO_RECEIVERS && now_ns() < b->until; i++) {
-            int rc = ho_offer(&m, c->fd, k = (first + i) % HO_RECEIVERS, b->until);
+            long long t = now_ns() + HO_ACK_MS * 1000000LL;
+            int rc;
+
+            k = (first + i) % HO_RECEIVERS;
+            if (b->slow & (1u << k))
+                continue;
+            rc = ho_offer(&m, c->fd, k, t < b->until ? t : b->until);
             if (rc == OF_TAKEN) {
                 first = k;
                 return 1;
             }
             if (rc == OF_LEFT) {
+                b->slow |= 1u << k;
                 if (cfg.log >= 1)
                     log_line("hand-over of fd=%d: no answer within %d ms; left to that "
-                             "process", c->fd, HO_BUDGET_MS);
+                             "process", c->fd, HO_ACK_MS);
                 return 1;
             }
             any |= rc == OF_DROPPED;
@@ -389,6 +409,7 @@ void ho_drop(int li)
     int i, nq = 0, n = 0, given = 0, e = errno;
 
     b.until = t0 + HO_BUDGET_MS * 1000000LL;
+    b.slow = 0;
     /* A process that had a receiver is one of several accepting alike
      * (nginx's workers): others may be starting (a reload). */
     b.appear = L->ho_fd >= 0 ? t0 + HO_APPEAR_MS * 1000000LL : 0;
@@ -429,6 +450,24 @@ void ho_drop(int li)
                  "another process accepting on it, %d closed (%lld ms)", L->fd, n, given,
                  n - given, (now_ns() - t0) / 1000000);
     errno = e;
+}
+
+/* A connection was accepted on lfd (the common path, outside mu): every
+ * HO_BUSY_EVERY-th time, what was handed to its receiver is taken too, so
+ * that a server whose listen queue never empties (no EAGAIN) still
+ * answers in time; the next accept hands it over. */
+void ho_busy(int lfd)
+{
+    static unsigned count;
+    int li;
+
+    if ((__atomic_add_fetch(&count, 1, __ATOMIC_RELAXED) % HO_BUSY_EVERY) != 0 ||
+        !ho_waiting(lfd))
+        return;
+    lock_mu();
+    if ((li = listener_get(lfd, 0, 0)) >= 0 && ho_receive(li) > 0 && !lst[li].wait_mode)
+        timer_update(li);
+    unlock_mu();
 }
 
 /* accept on listener li (under mu): takes what was handed to its receiver

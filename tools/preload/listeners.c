@@ -147,8 +147,11 @@ int listener_get(int fd, int create, int discover)
     lst[free_i].timerfd = -1;
     lst[free_i].bell_fd = -1;
     lst[free_i].ho_fd = -1;
-    if (discover)
+    if (discover) {
         discover_regs(free_i);
+        if (lst[free_i].nreg > 0)
+            ho_listen(free_i);
+    }
     return free_i;
 }
 

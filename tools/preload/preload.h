@@ -328,6 +328,7 @@ int ho_waiting(int lfd);
 void ho_listen(int li);
 void ho_drop(int li);
 int ho_receive(int li);
+void ho_busy(int lfd);
 void ho_fork_child(void);
 
 /* fork.c: fork handlers */
