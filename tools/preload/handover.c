@@ -269,12 +269,14 @@ static int ho_take(struct listener *L, struct ho_msg *m, int *ready)
 #define OF_DROPPED 1 /* refused, or closed unread: the next */
 #define OF_TAKEN 2   /* answered: taken */
 #define OF_LEFT 3    /* no answer in time: left to it (it may take it yet) */
+#define OF_FOREIGN 4 /* another user's (or our own): skipped from then on */
 
 /* The time a close may take, for the whole listener. */
 struct ho_budget {
     long long until;  /* answers are waited for until then */
     long long appear; /* a receiver is waited for until then; 0: not */
-    unsigned slow;    /* receivers that did not answer in time: skipped */
+    unsigned slow;    /* receivers that did not answer in time, or are
+                       * another user's: skipped */
 };
 
 /* Offers message m (carrying descriptor fd) to receiver k of lino. */
@@ -297,9 +299,14 @@ static int ho_offer(const struct ho_msg *m, int fd, int k, long long until)
     s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0)
         return OF_NONE;
-    if (connect(s, (struct sockaddr *)&a, al) != 0 || !same_user(s)) {
+    if (connect(s, (struct sockaddr *)&a, al) != 0) {
+        rc = errno == EAGAIN ? OF_DROPPED : OF_NONE; /* EAGAIN: its queue is full */
         real_close(s);
-        return errno == EAGAIN ? OF_DROPPED : OF_NONE; /* EAGAIN: its queue is full */
+        return rc;
+    }
+    if (!same_user(s)) {
+        real_close(s);
+        return OF_FOREIGN;
     }
     memset(&mh, 0, sizeof mh);
     memset(&ctl, 0, sizeof ctl);
@@ -371,6 +378,8 @@ static int ho_give(uint64_t lino, const struct cstate *c, int ready, struct ho_b
                              "process", c->fd, HO_ACK_MS);
                 return 1;
             }
+            if (rc == OF_FOREIGN)
+                b->slow |= 1u << k;
             any |= rc == OF_DROPPED;
         }
         if (any || b->appear == 0 || now_ns() >= b->until)
