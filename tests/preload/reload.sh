@@ -13,6 +13,9 @@
 #     connection as idle (tests/preload/reload.py prints both);
 #   - the control: with PROXYPROTO_HANDOFF=0 (no hand-over) the preload's
 #     comes to the same end as nginx's own, within a second;
+#   - another user who took the receivers' names first (as root only:
+#     tests/preload/squat.py runs as nobody) is sent nothing (SO_PEERCRED),
+#     and the connection comes to the same end as without hand-over;
 #   - after the reload the new workers serve with the header's address,
 #     keep no connection behind (only the listeners and, with hand-over,
 #     one receiver), and the old workers exit.
@@ -47,10 +50,12 @@ fd_census() {
     echo "$total $tcp $unix $recv"
 }
 
-# run MODE: "handover" (the default settings) or "control"
-# (PROXYPROTO_HANDOFF=0). Sets CENSUS (fd_census of each new worker).
+# run MODE: "handover" (the default settings), "control"
+# (PROXYPROTO_HANDOFF=0) or "squat" (the default settings, and another
+# user holds the receivers' free names before the reload). Sets CENSUS
+# (fd_census of each new worker).
 run() {
-    local mode=$1 handoff= A B user= MASTER OLD NEW native m p gone left
+    local mode=$1 handoff= A B user= MASTER OLD NEW native m p gone left ino sq=
     [ "$mode" = control ] && handoff=0
     free_port A B
     [ "$(id -u)" = 0 ] && user="user root;"
@@ -92,6 +97,14 @@ EOC
     done
     sleep 0.2 # and in their event loops
     OLD=$(pgrep -P "$MASTER" | sort | tr '\n' ' ')
+    if [ "$mode" = squat ]; then
+        ino=$(awk -v a="$(printf '0100007F:%04X' "$A")" '$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp)
+        # The script on stdin: nobody may not read our files.
+        timeout 20 setpriv --reuid=65534 --regid=65534 --clear-groups \
+            "$SYS_PY" - "$(id -u)" "$ino" 4 <"$(dirname "$0")/squat.py" >"$T/$mode/squat.out" 2>&1 &
+        sq=$!
+        for _ in $(seq 1 50); do grep -qs ready "$T/$mode/squat.out" && break; sleep 0.1; done
+    fi
 
     timeout 30 python3 "$(dirname "$0")/reload.py" "$MASTER" "$A" "$B" >"$T/$mode/reload.out" 2>&1
     res() { awk -v p="$1" -v c="$2" -v f="$3" '$1 == p && $2 == c { print $f }' "$T/$mode/reload.out"; }
@@ -112,7 +125,7 @@ EOC
                 "got '${m:-nothing}'" between "${m:-99999}" 0 500
             expect_eq "$mode: ... in nginx's access log with the header's address" \
                 "$(grep -c "^203\.0\.113\.$([ $c = mid1 ] && echo 7 || echo 17) /$c 200\$" "$T/$mode/access.log")" 1
-        else
+        else # control, squat
             expect_eq "$mode: ... the preload's ends the same way without hand-over (v${c#mid})" \
                 "$(res "$A" $c 3)" "$native"
             m=$(res "$A" $c 4)
@@ -120,6 +133,17 @@ EOC
                 "got '${m:-nothing}'" between "${m:-99999}" 0 1500
         fi
     done
+    if [ -n "$sq" ]; then
+        wait "$sq"
+        echo "# squatter (nobody): $(tr '\n' ' ' <"$T/$mode/squat.out")"
+        check "$mode: another user's receivers are connected to, and sent nothing: no descriptor, no byte ($(tail -n 1 "$T/$mode/squat.out"))" \
+            "got '$(tail -n 1 "$T/$mode/squat.out")'" \
+            grep -Eq '^bound [1-9][0-9]* accepted [1-9][0-9]* bytes 0 fds 0$' "$T/$mode/squat.out"
+        # Each closing old worker connects to each of its names once.
+        set -- $(tail -n 1 "$T/$mode/squat.out")
+        check "$mode: ... once per name and closing worker ($4 connections, $2 names)" \
+            "got $4" between "${4:-999}" 1 $(($2 * 2))
+    fi
 
     # The new workers serve, with the header's address; the old ones exit.
     for i in 1 2 3 4; do
@@ -143,6 +167,7 @@ EOC
     for p in $NEW; do
         set -- $(fd_census "$p")
         expect_eq "$mode: new worker $p keeps no connection (busy TCP sockets)" "$2" 0
+        [ "$mode" = squat ] && continue # a name freed by an old worker may be taken
         expect_eq "$mode: ... and $([ "$mode" = handover ] && echo "one receiver (port $A)" || echo "no receiver")" \
             "$4" "$([ "$mode" = handover ] && echo 1 || echo 0)"
     done
@@ -153,6 +178,17 @@ run handover
 H_CENSUS=$CENSUS
 run control
 C_CENSUS=$CENSUS
+# A python3 that nobody may run (not a shim in root's home).
+SYS_PY=
+for p in /usr/bin/python3 /usr/local/bin/python3; do
+    [ -x "$p" ] && setpriv --reuid=65534 --regid=65534 --clear-groups "$p" -c '' 2>/dev/null &&
+        { SYS_PY=$p; break; }
+done
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -n "$SYS_PY" ]; then
+    run squat
+else
+    echo "# skipped: another user's receivers (needs root, setpriv and a python3 nobody may run)"
+fi
 # The same nginx, the same reload: the hand-over's new workers hold exactly
 # one descriptor more each (the receiver), nothing else.
 want=$(awk -v RS=';' 'NF { printf "%d %d;", $1 + 1, $3 + 1 }' <<<"$C_CENSUS")
