@@ -247,12 +247,12 @@ static int ho_take(struct listener *L, struct ho_msg *m, int *ready)
         real_close(s);
         return -1;
     }
-    /* Answered before anything is read from it: from now on it is ours. */
-    if (send(s, &ack, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
-        real_close(fd);
-        real_close(s);
-        return -1;
-    }
+    /* Answered before anything is read from it: from now on it is ours.
+     * An answer that cannot be sent finds the sender gone: it waited in
+     * vain and left the connection to us (or died), and never offers it
+     * to another once it has sent it, so it is ours all the same. */
+    if (send(s, &ack, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1 && cfg.log >= 2)
+        log_line("hand-over: took fd=%d after its sender stopped waiting", fd);
     real_close(s);
     if (flags_of(fd) != 0)
         forget_locked(fd, flags_of(fd));
