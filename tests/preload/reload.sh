@@ -13,6 +13,8 @@
 #     connection as idle (tests/preload/reload.py prints both);
 #   - the control: with PROXYPROTO_HANDOFF=0 (no hand-over) the preload's
 #     comes to the same end as nginx's own, within a second;
+#   - a receiver that answers late (tests/preload/slowtake.py) still takes
+#     the connection and serves it;
 #   - another user who took the receivers' names first (as root only:
 #     tests/preload/squat.py runs as nobody) is sent nothing (SO_PEERCRED),
 #     and the connection comes to the same end as without hand-over;
@@ -189,6 +191,21 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -n "$SYS_PY" ]; then
 else
     echo "# skipped: another user's receivers (needs root, setpriv and a python3 nobody may run)"
 fi
+# A receiver that answers after the closing process stopped waiting
+# (200 ms) still takes the connection, and serves it; no one else had it.
+timeout 20 env LD_PRELOAD="$SO" PROXYPROTO_LOG=2 python3 "$(dirname "$0")/slowtake.py" 0.8 \
+    >"$T/slowtake.out" 2>"$T/slowtake.err"
+echo "# slow receiver: $(tr '\n' ';' <"$T/slowtake.out")"
+line() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$T/slowtake.out"; }
+m=$(line closed)
+check "a slow receiver: the close waits for its answer 200 ms, no more (${m:-?} ms)" \
+    "got '${m:-nothing}'" between "${m:-99999}" 190 450
+expect_eq "... then leaves it to that receiver, which serves it with the header's address" \
+    "$(line taken)" "198.51.100.9 1 hello"
+expect_eq "... and answers the client" "$(line client)" "ok"
+expect_eq "... (the preload's log: taken after its sender stopped waiting)" \
+    "$(grep -c 'took fd=[0-9]* after its sender stopped waiting' "$T/slowtake.err")" 1
+
 # The same nginx, the same reload: the hand-over's new workers hold exactly
 # one descriptor more each (the receiver), nothing else.
 want=$(awk -v RS=';' 'NF { printf "%d %d;", $1 + 1, $3 + 1 }' <<<"$C_CENSUS")
