@@ -14,12 +14,17 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 
     if (hdr == NULL || (p == NULL && len > 0))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (p == NULL) { /* and len == 0 */
+        hdr->need = SHORTEST_HEADER;
+        return PROXYPROTO_INCOMPLETE;
+    }
+    /* The usual v2 header first: its signature check also picks v2. */
+    if (len >= PROXYPROTO_V2_FIXED_LEN && proxyproto__v2_fast_sig(p))
+        return proxyproto__parse_v2_fast(hdr, p, len);
     if (len == 0) {
         hdr->need = SHORTEST_HEADER;
         return PROXYPROTO_INCOMPLETE;
     }
-    if (p[0] == '\r')
-        return proxyproto__parse_v2_fast(hdr, p, len);
     if (p[0] == 'P') {
 #if defined(PROXYPROTO__TCP4_SSSE3)
         if (len >= TCP4_SSSE3_MIN && p[9] == '4' && tcp4_ssse3_available())
@@ -27,5 +32,7 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 #endif
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     }
+    if (p[0] == '\r')
+        return proxyproto__parse_v2(hdr, p, len);
     return PROXYPROTO_ERR_NOT_PROXY;
 }

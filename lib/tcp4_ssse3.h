@@ -58,25 +58,37 @@ TCP4_SSSE3_INLINE __m128i tcp4_digits(__m128i text, unsigned *digit_mask)
     return values;
 }
 
-/* The IPv4 text at the start of the window `text`: its length, with its
- * address in out, or 0 (also when the text runs to the window's end). */
-TCP4_SSSE3_INLINE size_t tcp4_address(__m128i text, uint8_t out[4])
+/* The IPv4-like text (digits and dots) at the start of a window: its
+ * digit values, its masks and its length (up to 16). */
+struct tcp4_text {
+    __m128i values;
+    unsigned dots, zeros, len;
+};
+
+TCP4_SSSE3_INLINE void tcp4_scan(__m128i text, struct tcp4_text *t)
 {
-    unsigned digits, dots, zeros, len, key;
-    const __m128i values = tcp4_digits(text, &digits);
-    unsigned i;
+    unsigned digits;
+
+    t->values = tcp4_digits(text, &digits);
+    t->dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('.')));
+    t->zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('0')));
+    t->len = (unsigned)__builtin_ctz(~(digits | t->dots));
+}
+
+/* The address of the scanned text t into out; returns its length, or 0
+ * when it is not valid IPv4 text (also when it runs to the window's end). */
+TCP4_SSSE3_INLINE size_t tcp4_decode(const struct tcp4_text *t, uint8_t out[4])
+{
+    unsigned key = (t->dots & ((1u << t->len) - 1)) | 1u << t->len;
+    unsigned i = ipv4_slot[(uint32_t)(key * IPV4_HASH_MUL) >> 24];
     __m128i lanes;
     uint32_t packed;
 
-    dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('.')));
-    zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('0')));
-    len = (unsigned)__builtin_ctz(~(digits | dots));
-    key = (dots & ((1u << len) - 1)) | 1u << len;
-    i = ipv4_slot[(uint32_t)(key * IPV4_HASH_MUL) >> 24];
-    if (ipv4_shape[i].key != key || (zeros & ipv4_shape[i].lead) != 0)
+    if (ipv4_shape[i].key != key || (t->zeros & ipv4_shape[i].lead) != 0)
         return 0;
     /* 100 * hundreds + 10 * tens, then + ones: one value per lane */
-    lanes = _mm_shuffle_epi8(values, _mm_loadu_si128((const __m128i *)(const void *)ipv4_shuffle[i]));
+    lanes = _mm_shuffle_epi8(t->values,
+                             _mm_loadu_si128((const __m128i *)(const void *)ipv4_shuffle[i]));
     lanes = _mm_madd_epi16(_mm_maddubs_epi16(lanes, _mm_set1_epi32(0x00010A64)),
                            _mm_set1_epi16(1));
     if (_mm_movemask_epi8(_mm_cmpgt_epi32(lanes, _mm_set1_epi32(255))) != 0)
@@ -85,7 +97,17 @@ TCP4_SSSE3_INLINE size_t tcp4_address(__m128i text, uint8_t out[4])
         _mm_shuffle_epi8(lanes, _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1,
                                               -1, -1, -1, -1)));
     memcpy(out, &packed, 4);
-    return len;
+    return t->len;
+}
+
+/* The IPv4 text at the start of the window `text`: its length, with its
+ * address in out, or 0 (also when the text runs to the window's end). */
+TCP4_SSSE3_INLINE size_t tcp4_address(__m128i text, uint8_t out[4])
+{
+    struct tcp4_text t;
+
+    tcp4_scan(text, &t);
+    return tcp4_decode(&t, out);
 }
 
 /* A window slid by k bytes: tcp4_slide + k as a pshufb control moves byte
@@ -103,18 +125,19 @@ static const uint8_t tcp4_slide[32] = {
  * for 6 bytes more at least. Nothing past the line is read. */
 TCP4_SSSE3_INLINE size_t tcp4_dst_address(const uint8_t *p, const uint8_t *end, uint8_t out[4])
 {
-    __m128i text;
-    size_t n;
+    struct tcp4_text t;
 
     if (end - p < 13)
         return 0;
-    text = _mm_loadu_si128((const __m128i *)(const void *)(p - 3));
-    n = tcp4_address(_mm_shuffle_epi8(text, _mm_loadu_si128(
-                                                (const __m128i *)(const void *)(tcp4_slide + 3))),
-                     out);
-    if ((n != 0 && n < 13) || end - p < 16)
-        return n < 13 ? n : 0;
-    return tcp4_address(_mm_loadu_si128((const __m128i *)(const void *)p), out);
+    tcp4_scan(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p - 3)),
+                               _mm_loadu_si128((const __m128i *)(const void *)(tcp4_slide + 3))),
+              &t);
+    if (t.len >= 13) { /* the text goes on: read it again from p */
+        if (end - p < 16)
+            return 0;
+        tcp4_scan(_mm_loadu_si128((const __m128i *)(const void *)p), &t);
+    }
+    return tcp4_decode(&t, out);
 }
 
 /* "SPORT DPORT\r\n" at p, up to end, by the port reader of read_ip.h,

@@ -3289,61 +3289,107 @@ PROXYPROTO__PRIVATE int proxyproto__parse_v2(proxyproto_header *hdr, const uint8
 #define PROXYPROTO_PARSE_V2_FAST_H
 
 
+#include <stddef.h>
 #include <string.h>
 
-/* Address block sizes of the headers the fast path takes, by byte 13:
- * INET and INET6 with transport UNSPEC, STREAM or DGRAM; 0 for the rest. */
-#define FAST_ROW(block) block, block, block, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-static const uint8_t proxyproto__v2_fast_block[256] = {FAST_ROW(0), FAST_ROW(12),
-                                                       FAST_ROW(36)};
-#undef FAST_ROW
+/* The signature and byte 12 of a PROXY command (version 2, command 1). */
+static const uint8_t proxyproto__v2_sig_proxy[13] = {'\r', '\n', '\r', '\n', 0,   '\r', '\n',
+                                                     'Q',  'U',  'I',  'T',  '\n', 0x21};
 
-static inline int proxyproto__parse_v2_fast(proxyproto_header *hdr,
-                                            const uint8_t *buf, size_t len)
+/* Does buf[0..13) start a version 2 PROXY-command header? Two overlapping
+ * 8-byte compares (bytes 0-7 and 5-12): the caller has 16 bytes. */
+PROXYPROTO__INLINE int proxyproto__v2_fast_sig(const uint8_t *buf)
 {
-    const uint8_t *b;
-    unsigned fam_tr;
-    size_t block, total;
+    return proxyproto__same8(buf, proxyproto__v2_sig_proxy) &&
+           proxyproto__same8(buf + 5, proxyproto__v2_sig_proxy + 5);
+}
 
-    if (len < PROXYPROTO_V2_FIXED_LEN || !proxyproto__same12(buf, PROXYPROTO__V2_SIG) ||
-        buf[12] != (0x20 | PROXYPROTO_CMD_PROXY))
-        return proxyproto__parse_v2(hdr, buf, len);
-    b = buf + PROXYPROTO_V2_FIXED_LEN; /* only now: buf may hold fewer bytes */
-    fam_tr = buf[13];
-    block = proxyproto__v2_fast_block[fam_tr];
-    /*@ split block; */ /* Frama-C: the addresses read stay tied to it */
-    total = PROXYPROTO_V2_FIXED_LEN + proxyproto__get16(buf + 14);
-    if (block == 0 || total < PROXYPROTO_V2_FIXED_LEN + block)
+/* By byte 13 (family and transport), for the headers the fast path takes
+ * (INET and INET6 with transport UNSPEC, STREAM or DGRAM):
+ * - head: hdr's first 8 bytes (version, command, family, transport,
+ *   has_addresses, padding), so that one copy stores five fields;
+ * - min_len: the least length field (the address block's size); 65536, more
+ *   than any, for the rest, so that one compare also turns those away.
+ * One object, so that both are reached from one address. */
+#define FAST_HEAD(fam, tr) {2, PROXYPROTO_CMD_PROXY, fam, tr, 1, 0, 0, 0}
+#define FAST_MIN_ROW(block) block, block, block, 65536, 65536, 65536, 65536, \
+    65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536
+#define FAST_MIN_NONE FAST_MIN_ROW(65536)
+static const struct {
+    uint8_t head[256][8];
+    uint32_t min_len[256];
+} proxyproto__v2_fast = {
+    {[0x10] = FAST_HEAD(1, 0), [0x11] = FAST_HEAD(1, 1), [0x12] = FAST_HEAD(1, 2),
+     [0x20] = FAST_HEAD(2, 0), [0x21] = FAST_HEAD(2, 1), [0x22] = FAST_HEAD(2, 2)},
+    {FAST_MIN_NONE, FAST_MIN_ROW(12), FAST_MIN_ROW(36), FAST_MIN_NONE, FAST_MIN_NONE,
+     FAST_MIN_NONE, FAST_MIN_NONE, FAST_MIN_NONE, FAST_MIN_NONE, FAST_MIN_NONE,
+     FAST_MIN_NONE, FAST_MIN_NONE, FAST_MIN_NONE, FAST_MIN_NONE, FAST_MIN_NONE,
+     FAST_MIN_NONE},
+};
+#undef FAST_HEAD
+#undef FAST_MIN_ROW
+#undef FAST_MIN_NONE
+
+/* The copy above relies on this layout (C99 has no static_assert). */
+typedef char proxyproto__v2_fast_layout_ok
+    [(offsetof(proxyproto_header, version) == 0 &&
+      offsetof(proxyproto_header, command) == 1 &&
+      offsetof(proxyproto_header, family) == 2 &&
+      offsetof(proxyproto_header, transport) == 3 &&
+      offsetof(proxyproto_header, has_addresses) == 4 &&
+      offsetof(proxyproto_header, src) >= 8) ? 1 : -1];
+
+/* The rest of a fast-path header: the fields every family shares. */
+PROXYPROTO__INLINE int proxyproto__v2_fast_finish(proxyproto_header *hdr,
+                                                  const uint8_t *buf,
+                                                  size_t total, size_t block)
+{
+    size_t tlvs = PROXYPROTO_V2_FIXED_LEN + block;
+
+    hdr->header_len = total;
+    hdr->need = 0;
+    hdr->src.path = hdr->dst.path = NULL;
+    hdr->src.path_len = hdr->dst.path_len = 0;
+    if (total > tlvs)
+        return proxyproto__v2_read_tlvs(hdr, buf, total, tlvs);
+    hdr->tlvs = buf + tlvs;
+    hdr->tlvs_len = 0;
+    return (int)total;
+}
+
+/* buf holds at least 16 bytes and starts with proxyproto__v2_fast_sig(). */
+PROXYPROTO__INLINE int proxyproto__parse_v2_fast(proxyproto_header *hdr,
+                                                 const uint8_t *buf, size_t len)
+{
+    const uint8_t *b = buf + PROXYPROTO_V2_FIXED_LEN;
+    size_t fam_tr = buf[13];
+    size_t addr_len = proxyproto__get16(buf + 14);
+    size_t total = PROXYPROTO_V2_FIXED_LEN + addr_len;
+    uint32_t ports;
+
+    /* Any other family or transport, or too short for the address block. */
+    if (addr_len < proxyproto__v2_fast.min_len[fam_tr])
         return proxyproto__parse_v2(hdr, buf, len);
     if (len < total) { /* the fixed part is right: only bytes are missing */
         hdr->need = total - len;
         return PROXYPROTO_INCOMPLETE;
     }
-    hdr->version = 2;
-    hdr->command = PROXYPROTO_CMD_PROXY;
-    hdr->family = (uint8_t)(fam_tr >> 4);
-    hdr->transport = (uint8_t)(fam_tr & 0xF);
-    hdr->has_addresses = 1;
-    hdr->header_len = total;
-    hdr->need = 0;
-    hdr->src.path = hdr->dst.path = NULL;
-    hdr->src.path_len = hdr->dst.path_len = 0;
-    if (block == 12) {
+    memcpy(hdr, proxyproto__v2_fast.head[fam_tr], 8);
+    if (fam_tr < 0x20) { /* INET */
         memcpy(hdr->src.ip.v4, b, 4);
         memcpy(hdr->dst.ip.v4, b + 4, 4);
-        hdr->src.port = proxyproto__get16(b + 8);
-        hdr->dst.port = proxyproto__get16(b + 10);
-    } else {
-        memcpy(hdr->src.ip.v6, b, 16);
-        memcpy(hdr->dst.ip.v6, b + 16, 16);
-        hdr->src.port = proxyproto__get16(b + 32);
-        hdr->dst.port = proxyproto__get16(b + 34);
+        ports = proxyproto__get32(b + 8);
+        hdr->src.port = (uint16_t)(ports >> 16);
+        hdr->dst.port = (uint16_t)ports;
+        return proxyproto__v2_fast_finish(hdr, buf, total, 12);
     }
-    if (total > PROXYPROTO_V2_FIXED_LEN + block)
-        return proxyproto__v2_read_tlvs(hdr, buf, total, PROXYPROTO_V2_FIXED_LEN + block);
-    hdr->tlvs = b + block;
-    hdr->tlvs_len = 0;
-    return (int)total;
+    /* INET6 */
+    memcpy(hdr->src.ip.v6, b, 16);
+    memcpy(hdr->dst.ip.v6, b + 16, 16);
+    ports = proxyproto__get32(b + 32);
+    hdr->src.port = (uint16_t)(ports >> 16);
+    hdr->dst.port = (uint16_t)ports;
+    return proxyproto__v2_fast_finish(hdr, buf, total, 36);
 }
 
 #endif /* PROXYPROTO_PARSE_V2_FAST_H */
@@ -3613,25 +3659,37 @@ TCP4_SSSE3_INLINE __m128i tcp4_digits(__m128i text, unsigned *digit_mask)
     return values;
 }
 
-/* The IPv4 text at the start of the window `text`: its length, with its
- * address in out, or 0 (also when the text runs to the window's end). */
-TCP4_SSSE3_INLINE size_t tcp4_address(__m128i text, uint8_t out[4])
+/* The IPv4-like text (digits and dots) at the start of a window: its
+ * digit values, its masks and its length (up to 16). */
+struct tcp4_text {
+    __m128i values;
+    unsigned dots, zeros, len;
+};
+
+TCP4_SSSE3_INLINE void tcp4_scan(__m128i text, struct tcp4_text *t)
 {
-    unsigned digits, dots, zeros, len, key;
-    const __m128i values = tcp4_digits(text, &digits);
-    unsigned i;
+    unsigned digits;
+
+    t->values = tcp4_digits(text, &digits);
+    t->dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('.')));
+    t->zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('0')));
+    t->len = (unsigned)__builtin_ctz(~(digits | t->dots));
+}
+
+/* The address of the scanned text t into out; returns its length, or 0
+ * when it is not valid IPv4 text (also when it runs to the window's end). */
+TCP4_SSSE3_INLINE size_t tcp4_decode(const struct tcp4_text *t, uint8_t out[4])
+{
+    unsigned key = (t->dots & ((1u << t->len) - 1)) | 1u << t->len;
+    unsigned i = ipv4_slot[(uint32_t)(key * IPV4_HASH_MUL) >> 24];
     __m128i lanes;
     uint32_t packed;
 
-    dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('.')));
-    zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(text, _mm_set1_epi8('0')));
-    len = (unsigned)__builtin_ctz(~(digits | dots));
-    key = (dots & ((1u << len) - 1)) | 1u << len;
-    i = ipv4_slot[(uint32_t)(key * IPV4_HASH_MUL) >> 24];
-    if (ipv4_shape[i].key != key || (zeros & ipv4_shape[i].lead) != 0)
+    if (ipv4_shape[i].key != key || (t->zeros & ipv4_shape[i].lead) != 0)
         return 0;
     /* 100 * hundreds + 10 * tens, then + ones: one value per lane */
-    lanes = _mm_shuffle_epi8(values, _mm_loadu_si128((const __m128i *)(const void *)ipv4_shuffle[i]));
+    lanes = _mm_shuffle_epi8(t->values,
+                             _mm_loadu_si128((const __m128i *)(const void *)ipv4_shuffle[i]));
     lanes = _mm_madd_epi16(_mm_maddubs_epi16(lanes, _mm_set1_epi32(0x00010A64)),
                            _mm_set1_epi16(1));
     if (_mm_movemask_epi8(_mm_cmpgt_epi32(lanes, _mm_set1_epi32(255))) != 0)
@@ -3640,7 +3698,17 @@ TCP4_SSSE3_INLINE size_t tcp4_address(__m128i text, uint8_t out[4])
         _mm_shuffle_epi8(lanes, _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1,
                                               -1, -1, -1, -1)));
     memcpy(out, &packed, 4);
-    return len;
+    return t->len;
+}
+
+/* The IPv4 text at the start of the window `text`: its length, with its
+ * address in out, or 0 (also when the text runs to the window's end). */
+TCP4_SSSE3_INLINE size_t tcp4_address(__m128i text, uint8_t out[4])
+{
+    struct tcp4_text t;
+
+    tcp4_scan(text, &t);
+    return tcp4_decode(&t, out);
 }
 
 /* A window slid by k bytes: tcp4_slide + k as a pshufb control moves byte
@@ -3658,18 +3726,19 @@ static const uint8_t tcp4_slide[32] = {
  * for 6 bytes more at least. Nothing past the line is read. */
 TCP4_SSSE3_INLINE size_t tcp4_dst_address(const uint8_t *p, const uint8_t *end, uint8_t out[4])
 {
-    __m128i text;
-    size_t n;
+    struct tcp4_text t;
 
     if (end - p < 13)
         return 0;
-    text = _mm_loadu_si128((const __m128i *)(const void *)(p - 3));
-    n = tcp4_address(_mm_shuffle_epi8(text, _mm_loadu_si128(
-                                                (const __m128i *)(const void *)(tcp4_slide + 3))),
-                     out);
-    if ((n != 0 && n < 13) || end - p < 16)
-        return n < 13 ? n : 0;
-    return tcp4_address(_mm_loadu_si128((const __m128i *)(const void *)p), out);
+    tcp4_scan(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p - 3)),
+                               _mm_loadu_si128((const __m128i *)(const void *)(tcp4_slide + 3))),
+              &t);
+    if (t.len >= 13) { /* the text goes on: read it again from p */
+        if (end - p < 16)
+            return 0;
+        tcp4_scan(_mm_loadu_si128((const __m128i *)(const void *)p), &t);
+    }
+    return tcp4_decode(&t, out);
 }
 
 /* "SPORT DPORT\r\n" at p, up to end, by the port reader of read_ip.h,
@@ -3740,12 +3809,17 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 
     if (hdr == NULL || (p == NULL && len > 0))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
+    if (p == NULL) { /* and len == 0 */
+        hdr->need = SHORTEST_HEADER;
+        return PROXYPROTO_INCOMPLETE;
+    }
+    /* The usual v2 header first: its signature check also picks v2. */
+    if (len >= PROXYPROTO_V2_FIXED_LEN && proxyproto__v2_fast_sig(p))
+        return proxyproto__parse_v2_fast(hdr, p, len);
     if (len == 0) {
         hdr->need = SHORTEST_HEADER;
         return PROXYPROTO_INCOMPLETE;
     }
-    if (p[0] == '\r')
-        return proxyproto__parse_v2_fast(hdr, p, len);
     if (p[0] == 'P') {
 #if defined(PROXYPROTO__TCP4_SSSE3)
         if (len >= TCP4_SSSE3_MIN && p[9] == '4' && tcp4_ssse3_available())
@@ -3753,6 +3827,8 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 #endif
         return proxyproto__parse_v1(hdr, p, len, last_len < len ? last_len : 0);
     }
+    if (p[0] == '\r')
+        return proxyproto__parse_v2(hdr, p, len);
     return PROXYPROTO_ERR_NOT_PROXY;
 }
 /* lib/parse.c's macros end with it. */
