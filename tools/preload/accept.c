@@ -328,6 +328,8 @@ int do_accept(int lfd, struct sockaddr *addr, socklen_t *alen, int flags, int is
     flags_set(lfd, FL_LISTENER);
     announce();
     lfam = (lf & LF_INET6) ? AF_INET6 : AF_INET;
+    if (!(lf & LF_ACCEPTED) && in_table(lfd)) /* (hand-over receivers: handover.c) */
+        __atomic_fetch_or(&lfacts[lfd], LF_ACCEPTED, __ATOMIC_RELAXED);
     parked = in_table(lfd) ? __atomic_load_n(&parked_on[lfd], __ATOMIC_RELAXED)
                            : __atomic_load_n(&npending_total, __ATOMIC_RELAXED);
     if (parked > 0)

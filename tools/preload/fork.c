@@ -11,6 +11,7 @@ void fork_prepare(void)
 
 void fork_parent(void)
 {
+    ho_fork_parent();
     unlock_mu();
 }
 

@@ -508,6 +508,31 @@ int ho_receive(int li)
     return n;
 }
 
+/* A process that forks (under mu) keeps the receivers of the listeners it
+ * accepts on, and closes the others: a parent that added a listener to an
+ * epoll set and leaves the accepting to children sharing that set (a
+ * pre-fork server) would otherwise hold a receiver that no one empties,
+ * whose readiness the children would see as the listener's, again and
+ * again. */
+void ho_fork_parent(void)
+{
+    int i;
+
+    for (i = 0; i < PP_MAX_LISTENERS; i++) {
+        struct listener *L = &lst[i];
+        if (!L->used || L->ho_fd < 0 ||
+            (in_table(L->fd) &&
+             (__atomic_load_n(&lfacts[L->fd], __ATOMIC_RELAXED) & LF_ACCEPTED)))
+            continue;
+        flags_clear(L->ho_fd, FL_HOSOCK);
+        if (still_ours(L->ho_fd, L->ho_ino))
+            real_close(L->ho_fd);
+        L->ho_fd = -1;
+        if (in_table(L->fd))
+            __atomic_store_n(&ho_rx[L->fd], 0, __ATOMIC_RELAXED);
+    }
+}
+
 /* A forked child lets go of the receivers (the parent keeps them). */
 void ho_fork_child(void)
 {

@@ -206,6 +206,8 @@ struct pstate {
 
 #define LF_INET6 0x40000u
 
+#define LF_ACCEPTED 0x80000u /* this process has called accept on it */
+
 #define A_FAIL (-1) /* the real accept failed: errno */
 
 #define A_NEXT 0    /* refused (closed, logged): try the next */
@@ -330,6 +332,7 @@ void ho_drop(int li);
 int ho_receive(int li);
 void ho_busy(int lfd);
 void ho_fork_child(void);
+void ho_fork_parent(void);
 
 /* fork.c: fork handlers */
 void fork_prepare(void);
