@@ -15,6 +15,8 @@
 #     comes to the same end as nginx's own, within a second;
 #   - a receiver that answers late (tests/preload/slowtake.py) still takes
 #     the connection and serves it;
+#   - across fork, the child keeps no receiver, and the parent only those of
+#     listeners it accepts on (tests/preload/forkrx.py);
 #   - another user who took the receivers' names first (as root only:
 #     tests/preload/squat.py runs as nobody) is sent nothing (SO_PEERCRED),
 #     and the connection comes to the same end as without hand-over;
@@ -205,6 +207,12 @@ expect_eq "... then leaves it to that receiver, which serves it with the header'
 expect_eq "... and answers the client" "$(line client)" "ok"
 expect_eq "... (the preload's log: taken after its sender stopped waiting)" \
     "$(grep -c 'took fd=[0-9]* after its sender stopped waiting' "$T/slowtake.err")" 1
+
+# Receivers across fork: the child has none, the parent keeps one only for
+# a listener it accepts on (else children sharing its epoll set would see
+# a receiver no one empties as a readable listener).
+expect_eq "fork: receivers of the parent before and after (never accepted), of the child, after (accepted)" \
+    "$(timeout 20 env LD_PRELOAD="$SO" python3 "$(dirname "$0")/forkrx.py" 2>&1)" "1 0 0 1"
 
 # The same nginx, the same reload: the hand-over's new workers hold exactly
 # one descriptor more each (the receiver), nothing else.
