@@ -11,7 +11,9 @@
  * abstract namespace named after the user, the listening socket's inode and
  * a slot k < HO_RECEIVERS (the first free one), added to the listener's
  * epoll sets like a parked connection, so that the server calls accept()
- * when something is handed to it. A closing process connects to the other
+ * when something is handed to it (after a fork, the child keeps none and
+ * the parent only those of listeners it has called accept on). A closing
+ * process connects to the other
  * slots in turn; each connection carries one message (magic, the listening
  * socket's inode, the header read's state and bytes, the descriptor as
  * SCM_RIGHTS) and is answered with one byte once the receiver has taken
