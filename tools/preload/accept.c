@@ -222,6 +222,8 @@ static int accept_slow(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
         }
         if (!lst[li].wait_mode)
             timer_drain(&lst[li]);
+        if (lst[li].ho_fd >= 0 && step)
+            ho_receive(li); /* handed over by a process that stopped listening */
         fd = lst[li].npending > 0 ? pending_service(li, addr, alen, flags, step) : -1;
         step = 0;
         if (!lst[li].wait_mode)
@@ -291,8 +293,17 @@ static int accept_fast(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
 
         switch (accept_new(lfd, lfam, &c, buf, addr, alen, flags, is4, &fd)) {
         case A_FAIL:
+            /* Nothing new: something handed over to our receiver, maybe
+             * (what woke the server). */
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && ho_waiting(lfd))
+                return accept_slow(lfd, lfam, addr, alen, flags, is4, NULL);
             return -1;
         case A_GOT:
+            if (in_table(lfd) && __atomic_load_n(&ho_rx[lfd], __ATOMIC_RELAXED) != 0) {
+                int e = errno;
+                ho_busy(lfd);
+                errno = e;
+            }
             return fd;
         case A_PARK:
             return accept_slow(lfd, lfam, addr, alen, flags, is4, &c);
@@ -317,6 +328,8 @@ int do_accept(int lfd, struct sockaddr *addr, socklen_t *alen, int flags, int is
     flags_set(lfd, FL_LISTENER);
     announce();
     lfam = (lf & LF_INET6) ? AF_INET6 : AF_INET;
+    if (!(lf & LF_ACCEPTED) && in_table(lfd)) /* (hand-over receivers: handover.c) */
+        __atomic_fetch_or(&lfacts[lfd], LF_ACCEPTED, __ATOMIC_RELAXED);
     parked = in_table(lfd) ? __atomic_load_n(&parked_on[lfd], __ATOMIC_RELAXED)
                            : __atomic_load_n(&npending_total, __ATOMIC_RELAXED);
     if (parked > 0)

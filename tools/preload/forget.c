@@ -32,6 +32,14 @@ void forget_locked(int fd, unsigned f)
             if (pend[i].used && pend[i].fd == fd)
                 pending_free(&pend[i]);
     }
+    if (f & FL_HOSOCK) { /* closed by the application: no receiver now */
+        for (i = 0; i < PP_MAX_LISTENERS; i++)
+            if (lst[i].used && lst[i].ho_fd == fd) {
+                lst[i].ho_fd = -1;
+                if (in_table(lst[i].fd))
+                    __atomic_store_n(&ho_rx[lst[i].fd], 0, __ATOMIC_RELAXED);
+            }
+    }
     if (f & FL_TIMER) {
         for (i = 0; i < PP_MAX_LISTENERS; i++)
             if (lst[i].used && lst[i].timerfd == fd) {

@@ -11,6 +11,7 @@ void fork_prepare(void)
 
 void fork_parent(void)
 {
+    ho_fork_parent();
     unlock_mu();
 }
 
@@ -28,6 +29,7 @@ void fork_child(void)
         }
     helper_running = 0; /* threads do not survive fork */
     handoff_fork_child();
+    ho_fork_child();
     for (i = 0; i < PP_MAX_LISTENERS; i++)
         if (lst[i].used)
             bell_clear(i);

@@ -33,6 +33,8 @@ static void mirror_all(int li, const struct reg *r, int op)
             reg_apply(r, op, pend[i].fd);
     if (lst[li].timerfd >= 0)
         reg_apply(r, op, lst[li].timerfd);
+    if (lst[li].ho_fd >= 0)
+        reg_apply(r, op, lst[li].ho_fd);
 }
 
 void unregister_fd(int li, int fd)
@@ -43,19 +45,12 @@ void unregister_fd(int li, int fd)
         reg_apply(&lst[li].regs[k], EPOLL_CTL_DEL, fd);
 }
 
-/* Closes every parked connection of a listener (closed, or stale). */
+/* Lets go of a listener (closed, or stale): its parked connections go to
+ * another process that accepts on the same socket, or are closed
+ * (handover.c). */
 void listener_drop(int li)
 {
-    int i;
-
-    for (i = 0; i < pend_hi; i++)
-        if (pend[i].used && pend[i].li == li) {
-            int fd = pend[i].fd;
-            uint64_t ino = pend[i].ino;
-            pending_free(&pend[i]);
-            if (still_ours(fd, ino))
-                real_close(fd);
-        }
+    ho_drop(li);
     timer_close(&lst[li]);
     bell_clear(li);
     lst[li].used = 0;
@@ -151,8 +146,12 @@ int listener_get(int fd, int create, int discover)
     lst[free_i].ino = ino;
     lst[free_i].timerfd = -1;
     lst[free_i].bell_fd = -1;
-    if (discover)
+    lst[free_i].ho_fd = -1;
+    if (discover) {
         discover_regs(free_i);
+        if (lst[free_i].nreg > 0)
+            ho_listen(free_i);
+    }
     return free_i;
 }
 
@@ -177,6 +176,8 @@ void track(int li, int epfd, int op, const struct epoll_event *ev)
         L->regs[k].epfd = epfd;
         L->regs[k].events = ev->events;
         L->regs[k].data = ev->data;
+        if (L->ho_fd < 0)
+            ho_listen(li); /* added to every set (this one's op then repeats) */
         mirror_all(li, &L->regs[k], op);
         /* The timer may have waited for a first registration. */
         if (L->npending > 0)

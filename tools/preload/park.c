@@ -205,6 +205,12 @@ int pending_service(int li, struct sockaddr *addr, socklen_t *alen, int want, in
     }
 }
 
+/* Slot i's header read (handover.c passes it on). */
+struct cstate *pending_state(int i)
+{
+    return &pstate[i].c;
+}
+
 /* Moves a header read begun in c (on the stack) into slot i: the reader
  * goes on in the slot's buffer (the same size as the stack's, so the move
  * cannot fail). */

@@ -38,7 +38,9 @@
  *   PROXYPROTO_VERSIONS=1,2      header versions accepted ("1", "2", "1,2").
  *   PROXYPROTO_HANDOFF=/path     the table that carries the addresses of
  *                                connections passed to other processes
- *                                (handoff.c); 0: none. Default:
+ *                                (handoff.c); 0: none, and no hand-over
+ *                                of parked connections at a listener's
+ *                                close (handover.c). Default:
  *                                /dev/shm/libproxyproto-preload-<euid>.
  *   PROXYPROTO_LOG=1             log to stderr: 1 refused connections and
  *                                warnings, 2 also every accepted one. 0 by
@@ -107,6 +109,12 @@
  *    entry in a table shared by the user's processes that load the preload
  *    (a 0600 file in /dev/shm, keyed by the socket's inode), and the
  *    receiver's recvmsg() takes it from there (handoff.c).
+ *  - A listener closed with connections parked (nginx's old workers on a
+ *    graceful reload): they are passed, with what was read of their
+ *    header, to another process of the user that accepts on the same
+ *    socket (an abstract UNIX socket per process and listener, SO_PEERCRED
+ *    checked), whose accept() hands them over once their header is in;
+ *    closed, as before, when none takes them (handover.c).
  *
  * Exported: exactly the intercepted libc functions (accept, accept4,
  * getpeername, getsockname, close, listen, epoll_ctl, dup, dup2, dup3,
@@ -114,7 +122,8 @@
  * see preload.map). The library is linked in statically and hidden.
  * Linux only (epoll, timerfd, accept4, /proc). Files, one concern each:
  * settings.c, fdtable.c, header.c, park.c, listeners.c, timer.c, wake.c,
- * forget.c, fork.c, accept.c, handoff.c; preload.h declares what they share.
+ * forget.c, fork.c, accept.c, handoff.c, handover.c; preload.h declares what
+ * they share.
  */
 #include "preload.h"
 

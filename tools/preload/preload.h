@@ -85,6 +85,8 @@ struct pp_cfg {
 
 #define FL_TIMER 0x8    /* ours: a listener's timerfd */
 
+#define FL_HOSOCK 0x10  /* ours: a listener's hand-over receiver (handover.c) */
+
 /* The addresses of one connection: the header's source and destination. */
 struct pair {
     int family; /* AF_INET or AF_INET6 */
@@ -174,6 +176,8 @@ struct listener {
     int bell_fd;         /* our doorbell connection to it, -1: none */
     struct sockaddr_storage bell_me; /* its local address */
     long long bell_at;   /* when it was rung */
+    int ho_fd;           /* its hand-over receiver, -1: none (handover.c) */
+    uint64_t ho_ino;
 };
 
 /* What the scans look at, kept apart from the read state (pstate) so that
@@ -201,6 +205,8 @@ struct pstate {
 #define LF_APPLIES 0x20000u
 
 #define LF_INET6 0x40000u
+
+#define LF_ACCEPTED 0x80000u /* this process has called accept on it */
 
 #define A_FAIL (-1) /* the real accept failed: errno */
 
@@ -289,6 +295,7 @@ void pending_free(struct pending *p);
 void pending_step(int li);
 int pending_service(int li, struct sockaddr *addr, socklen_t *alen, int want, int step);
 int park(int li, const struct cstate *c);
+struct cstate *pending_state(int i);
 
 /* listeners.c: tracked listeners and epoll mirroring */
 void reg_apply(const struct reg *r, int op, int fd);
@@ -316,6 +323,16 @@ void forget(int fd);
 
 /* handoff.c: connections passed to other processes (sendmsg, recvmsg) */
 void handoff_fork_child(void);
+
+/* handover.c: parked connections passed on when their listener closes */
+extern int ho_rx[PP_MAX_FD];
+int ho_waiting(int lfd);
+void ho_listen(int li);
+void ho_drop(int li);
+int ho_receive(int li);
+void ho_busy(int lfd);
+void ho_fork_child(void);
+void ho_fork_parent(void);
 
 /* fork.c: fork handlers */
 void fork_prepare(void);
