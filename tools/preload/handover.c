@@ -57,7 +57,13 @@
 #define HO_MSG_MS 100     /* a receiver waits this long for the message */
 #define HO_TAKE 16        /* messages taken per call */
 #define HO_BUSY_EVERY 64  /* accepts between looks at a busy server's receiver */
-#define HO_MAGIC (0x70706f766572ull ^ ((uint64_t)sizeof(struct cstate) << 48))
+/* The message carries the library's reader state as this build lays it
+ * out: only the same version, with the same layout, takes it (an nginx
+ * binary upgrade may run two builds side by side). */
+#define HO_MAGIC                                                                    \
+    (0x70706f766572ull ^ ((uint64_t)sizeof(struct cstate) << 48) ^                 \
+     ((uint64_t)(PROXYPROTO_VERSION_MAJOR * 10000 + PROXYPROTO_VERSION_MINOR * 100 + \
+                 PROXYPROTO_VERSION_PATCH) << 24))
 
 struct ho_msg {
     uint64_t magic;
