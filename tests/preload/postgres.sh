@@ -2,6 +2,8 @@
 # tests/preload/postgres.sh - PostgreSQL, which has no PROXY support of its
 # own, under the preload behind HAProxy send-proxy (v1) and send-proxy-v2,
 # with HAProxy's health checks (issue 13, item 6):
+#   - the preload is loaded into the postmaster (/proc/PID/maps; a library
+#     the user postgres cannot read is copied into T first);
 #   - inet_client_addr() is the header's client (HAProxy names the client
 #     with set-src: the address exists only in the header), and
 #     inet_server_port() the header's destination (HAProxy's frontend);
@@ -52,6 +54,16 @@ fi
 PGD=$T/pg
 mkdir -p "$PGD"
 [ "$(id -u)" -ne 0 ] || chown postgres: "$PGD"
+# The user postgres must be able to open the library: a checkout under a
+# directory only root may enter (a clone in `mktemp -d`, mode 0700) made
+# ld.so ignore LD_PRELOAD ("cannot be preloaded ... ignored"), and
+# PostgreSQL then read HAProxy's headers as startup packets. Such a
+# checkout's library is copied into T (mode 0711, the file 0644).
+if [ ${#AS[@]} -gt 0 ] && ! "${AS[@]}" test -r "$SO"; then
+    echo "# $TEST_NAME: the user postgres cannot read $SO: using a copy in $PGD"
+    install -m 644 "$SO" "$PGD/libproxyproto-preload.so"
+    SO=$PGD/libproxyproto-preload.so
+fi
 if ! "${AS[@]}" "$PGBIN/initdb" -D "$PGD/data" -U postgres -A reject --no-sync \
     >"$T/initdb.log" 2>&1; then
     skip "initdb fails here: $(tail -n 3 "$T/initdb.log" | tr '\n' '|')"
@@ -81,6 +93,23 @@ start_server postgres "$PG" "${AS[@]}" env LD_PRELOAD="$SO" PROXYPROTO_LOG=2 \
     "$PGBIN/postgres" -D "$PGD/data" -p "$PG" -k "$PGD" -c listen_addresses=127.0.0.1 \
     -c log_connections=on -c logging_collector=off -c fsync=off -c shared_buffers=16MB ||
     exit 1
+# Every other check depends on this one: without the preload, PostgreSQL
+# reads the headers as startup packets and psql says "server closed the
+# connection unexpectedly".
+i=0
+until PGPID=$(head -n 1 "$PGD/data/postmaster.pid" 2>/dev/null) && [ -n "$PGPID" ] ||
+    [ $i -ge 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+if [ -n "$PGPID" ] && grep -qF "$SO" "/proc/$PGPID/maps" 2>/dev/null; then
+    pass "postgres: the preload is loaded into the postmaster"
+else
+    fail "postgres: the preload is loaded into the postmaster" \
+        "not in /proc/${PGPID:-?}/maps; its log: $(grep -m 2 -e 'LD_PRELOAD' -e 'ld.so' "$T/postgres.log" | tr '\n' '|')"
+    finish
+    exit 1
+fi
 
 {
     haproxy_global tcp
