@@ -172,8 +172,10 @@ static int accept_new(int lfd, int lfam, struct cstate *c, unsigned char *buf,
     rc = screen(c);
     if (rc == 0)
         rc = advance(c);
-    if (rc == R_WAIT)
+    if (rc == R_WAIT) {
+        cstate_arm(c);
         return A_PARK;
+    }
     if (rc == R_DONE || rc == R_PASS) {
         if (deliver(c, rc, addr, alen, flags) != 0)
             return A_NEXT;

@@ -134,8 +134,9 @@ struct cstate {
     int undecided;   /* optional mode: no byte looked at yet */
     int local_wait;  /* header without addresses in: waiting for a byte */
     int self;        /* the header names the connection's own ends */
+    int addrs;       /* the header carries addresses to report (advance) */
     int err;         /* errno of a PROXYPROTO_ERR_SYSTEM */
-    long long deadline;
+    long long deadline; /* 0 until it must wait (cstate_arm) */
     struct sockaddr_storage peer; /* from the real accept */
     socklen_t peerlen;
     proxyproto_reader r;
@@ -267,6 +268,7 @@ int conn_answer(int fd, int dst, struct sockaddr *addr, socklen_t *alen);
 
 /* header.c: one connection's header: read, refuse, hand over */
 void cstate_init(struct cstate *c, int fd, int flags, int lfamily, unsigned char *buf);
+void cstate_arm(struct cstate *c);
 int screen(struct cstate *c);
 int advance(struct cstate *c);
 int expired(const struct cstate *c);
