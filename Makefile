@@ -169,7 +169,8 @@ demo: all
 # (tools/man/functions/, into man3): a page of its own, or a one-line
 # `.so man3/OTHER.3` link to the page of its family.
 FUNCTION_PAGES := $(patsubst tools/man/functions/%,$(B)/man/man3/%,$(sort $(wildcard tools/man/functions/*.3)))
-MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto-mmproxy.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 $(FUNCTION_PAGES)
+MANPAGES := $(B)/man/proxyproto.1 $(B)/man/proxyproto-mmproxy.1 $(B)/man/proxyproto.3 $(B)/man/proxyproto.7 \
+	    $(B)/man/libproxyproto-preload.8 $(B)/man/libproxyproto-connect.8 $(FUNCTION_PAGES)
 man: $(MANPAGES)
 $(B)/man/man3/%: tools/man/functions/% include/proxyproto.h
 	@mkdir -p $(@D)
@@ -193,7 +194,8 @@ CMAKE_SED = sed -e 's|@PREFIX@|$(CMAKE_PREFIX)|' \
 	    -e "s|@SIZEOF_VOID_P@|$$(echo __SIZEOF_POINTER__ | $(CC) -E -P -x c -)|g"
 
 # Installs the header, both libraries (the .so with its soname and
-# development links), proxyproto.pc, the CLI, the man pages and the CMake
+# development links), proxyproto.pc, the CLI, the man pages (the preloads'
+# pages too, though not the preloads themselves) and the CMake
 # package. The .pc and CMake files are written here, from the PREFIX of
 # this command. Not installed: include/single/proxyproto.h (copied by hand).
 # Keep uninstall in step: tests/dist/install.sh checks that it removes
@@ -206,7 +208,7 @@ install: all $(MANPAGES)
 	$(CMAKE_SED) tools/cmake/proxyprotoConfigVersion.cmake.in > $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(CMAKEDIR)
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(CMAKEDIR)
 	install -m 644 include/proxyproto.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
@@ -217,6 +219,8 @@ install: all $(MANPAGES)
 	install -m 644 $(B)/man/proxyproto.1 $(B)/man/proxyproto-mmproxy.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(B)/man/proxyproto.3 $(FUNCTION_PAGES) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(B)/man/proxyproto.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 $(B)/man/libproxyproto-preload.8 $(B)/man/libproxyproto-connect.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(INSTALL_STAGE)/proxyprotoConfig.cmake \
 	    $(INSTALL_STAGE)/proxyprotoConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
 
@@ -235,6 +239,8 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man3/proxyproto.3 \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(FUNCTION_PAGES))) \
 	      $(DESTDIR)$(MANDIR)/man7/proxyproto.7 \
+	      $(DESTDIR)$(MANDIR)/man8/libproxyproto-preload.8 \
+	      $(DESTDIR)$(MANDIR)/man8/libproxyproto-connect.8 \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfig.cmake \
 	      $(DESTDIR)$(CMAKEDIR)/proxyprotoConfigVersion.cmake
 	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true

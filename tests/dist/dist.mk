@@ -102,6 +102,7 @@ test-version: lib cli $(B)/proxyproto.pc
 
 test-man: man cli
 	sh tests/dist/man.sh $(B) $(VERSION) $(B)/bin/proxyproto
+	sh tests/dist/man_env.sh
 
 test-man3: man
 	sh tests/dist/man3.sh $(B) $(VERSION)

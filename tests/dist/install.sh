@@ -66,6 +66,8 @@ cat >"$work/expected" <<END
 .$prefix/share/man/man1/proxyproto-mmproxy.1
 .$prefix/share/man/man3/proxyproto.3
 .$prefix/share/man/man7/proxyproto.7
+.$prefix/share/man/man8/libproxyproto-connect.8
+.$prefix/share/man/man8/libproxyproto-preload.8
 END
 # The pages of the functions (tests/dist/man3.sh checks there is one each).
 for f in tools/man/functions/*.3; do

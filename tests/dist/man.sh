@@ -4,7 +4,8 @@
 # and result code of include/proxyproto.h, proxyproto(1) every command and
 # option the CLI's help shows, proxyproto(7) every PROXYPROTO_ERR_V1_* and
 # PROXYPROTO_ERR_V2_* code (each beside the rule it enforces); proxyproto(3)
-# and (7) within 80 columns. Run by `make test-man`:
+# and (7) within 80 columns; libproxyproto-preload(8) and -connect(8) too
+# (their settings: tests/dist/man_env.sh). Run by `make test-man`:
 #   sh tests/dist/man.sh BUILD_DIR VERSION CLI
 set -u
 cd "$(dirname "$0")/../.."
@@ -22,7 +23,8 @@ if ! command -v groff >/dev/null 2>&1; then
     exit 1
 fi
 
-for page in proxyproto.1 proxyproto-mmproxy.1 proxyproto.3 proxyproto.7; do
+for page in proxyproto.1 proxyproto-mmproxy.1 proxyproto.3 proxyproto.7 \
+    libproxyproto-preload.8 libproxyproto-connect.8; do
     lint() {
         out=$(groff -ww -z -man "$man/$page" 2>&1) && [ -z "$out" ] || { echo "$out"; false; }
     }
@@ -36,7 +38,8 @@ narrow() {
     wide=$(groff -man -Tascii -rLL=80n -P-cbou "$man/$page" | awk 'length > 80')
     [ -z "$wide" ] || { echo "$wide"; false; }
 }
-for page in proxyproto-mmproxy.1 proxyproto.3 proxyproto.7; do
+for page in proxyproto-mmproxy.1 proxyproto.3 proxyproto.7 libproxyproto-preload.8 \
+    libproxyproto-connect.8; do
     expect "$page: every line fits in 80 columns (groff -rLL=80n)" narrow
 done
 

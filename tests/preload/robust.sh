@@ -6,6 +6,9 @@
 # What a production server behind the preload must survive:
 #   - D1: a signal handler that closes the listener and the epoll fd while
 #     the loop is in accept (preload-sigclose) must not deadlock;
+#   - a select() loop with its signals blocked outside select
+#     (preload-selaccept, as PostgreSQL's postmaster) hears SIGTERM while
+#     health checks come in;
 #   - D2: 1000 stalled connections from a trusted address (loopback, as
 #     HAProxy's) while good clients come through HAProxy: every good one
 #     is served, quickly; the stalled ones are closed at the timeout and the
@@ -46,7 +49,7 @@ need_tools python3 haproxy strace || { finish; exit 1; }
 PROBE=$BDIR/tests/preload-probe
 LOAD="python3 $HERE/load.py"
 for f in "$SO" "$PP" "$PROBE" "$BDIR/tests/preload-sigclose" "$BDIR/tests/preload-acceptn" \
-    "$BDIR/tests/preload-stale"; do
+    "$BDIR/tests/preload-stale" "$BDIR/tests/preload-selaccept"; do
     if [ ! -e "$f" ]; then
         fail "prerequisite $f" "missing (make test-preload builds it)"
         finish
@@ -65,6 +68,36 @@ if timeout ${SIGCLOSE_TIMEOUT:-60} env LD_PRELOAD="$SO" "$BDIR/tests/preload-sig
 else
     fail "D1: a signal handler closes the listener and the epoll fd during accept: no deadlock (300 rounds)" \
         "exit $? (124: hung): $(tr '\n' ' ' <"$T/sigclose.out")"
+fi
+
+# ---- A select() loop with its signals blocked outside select ----------------
+
+# preload-selaccept (PostgreSQL's postmaster's manner: signals only in
+# select, a blocking accept only when select said so) while health checks
+# (a v2 LOCAL header, then a reset) come every 50 ms: the preload closes
+# each one quietly, and must not then keep the server in accept, where its
+# SIGTERM cannot reach it (it stayed there until a connection it could
+# hand over came).
+free_port SA
+if start_server selaccept "$SA" env LD_PRELOAD="$SO" PROXYPROTO_LOG=2 \
+    "$BDIR/tests/preload-selaccept" "$SA"; then
+    sa_pid=$BG_PID
+    timeout 10 $LOAD check 127.0.0.1 "$SA" 40 >"$T/selaccept-check.out" 2>&1 &
+    sa_ck=$!
+    sleep 1
+    kill -TERM "$sa_pid"
+    if wait_line "$T/selaccept.log" stopped 2; then
+        pass "select() loop, signals blocked outside it: SIGTERM heard while health checks come in"
+    else
+        fail "select() loop, signals blocked outside it: SIGTERM heard while health checks come in" \
+            "not stopped 2 s after SIGTERM: $(grep -v 'health check' "$T/selaccept.log" | tail -n 3 | tr '\n' '|')"
+    fi
+    wait "$sa_ck" 2>/dev/null
+    expect_eq "select() loop: no health check handed over to it" \
+        "$(grep -c '^accepted' "$T/selaccept.log")" 0
+    check "select() loop: the preload closed the checks quietly ($(grep -c 'health check' "$T/selaccept.log"))" \
+        "none logged" test "$(grep -c 'health check' "$T/selaccept.log")" -ge 5
+    stop_pid "$sa_pid"
 fi
 
 # ---- D2: stalled connections never lock out good ones ------------------------

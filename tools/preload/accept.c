@@ -87,6 +87,70 @@ static int restart_after_signal(void)
     return 1;
 }
 
+/* A signal is waiting that the application blocks (so it cannot
+ * interrupt our wait), and does not ignore. SIGCHLD too: a server that
+ * waits for its children (a shutdown) needs it as much as SIGTERM. */
+static int blocked_signal_pending(void)
+{
+    sigset_t set;
+    int sig;
+
+    if (sigpending(&set) != 0)
+        return 0;
+    for (sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigismember(&set, sig) != 1)
+            continue;
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+            return 1;
+    }
+    return 0;
+}
+
+/* The application's accept found a connection the preload did not hand
+ * over (refused, a health check closed quietly, our doorbell): the kernel
+ * would have returned it. Before waiting in the kernel's accept for the
+ * next one, on a blocking listener: wait with poll, and give up with EINTR
+ * when a signal the application blocks is waiting. A server that calls a
+ * blocking accept only after select said the listener was readable, with
+ * its signals blocked outside select (PostgreSQL's postmaster), would
+ * otherwise stay in accept, deaf to a shutdown, as long as only health
+ * checks come. 1: go on to accept; 0: return -1 (errno set). */
+static int wait_next(int lfd, int nonblock)
+{
+    if (nonblock < 0) {
+        int fl = fcntl(lfd, F_GETFL);
+        nonblock = fl >= 0 && (fl & O_NONBLOCK) != 0;
+    }
+    if (nonblock)
+        return 1; /* the kernel's accept answers at once */
+    for (;;) {
+        struct pollfd pf;
+        int rc;
+
+        /* Checked first: health checks may come faster than the poll's
+         * slices, and the application must get back to its signals. */
+        if (blocked_signal_pending()) {
+            errno = EINTR;
+            return 0;
+        }
+        pf.fd = lfd;
+        pf.events = POLLIN;
+        pf.revents = 0;
+        rc = poll(&pf, 1, 100);
+        if (rc > 0)
+            return 1;
+        if (rc < 0 && errno == EINTR) {
+            if (restart_after_signal())
+                continue;
+            errno = EINTR;
+            return 0;
+        }
+        if (rc < 0)
+            return 1; /* the kernel's accept will say what is wrong */
+    }
+}
+
 /* accept_new() results. */
 
 /* Accepts one connection, with the caller's flags (the header is read
@@ -108,8 +172,10 @@ static int accept_new(int lfd, int lfam, struct cstate *c, unsigned char *buf,
     rc = screen(c);
     if (rc == 0)
         rc = advance(c);
-    if (rc == R_WAIT)
+    if (rc == R_WAIT) {
+        cstate_arm(c);
         return A_PARK;
+    }
     if (rc == R_DONE || rc == R_PASS) {
         if (deliver(c, rc, addr, alen, flags) != 0)
             return A_NEXT;
@@ -262,6 +328,8 @@ static int accept_slow(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
             if (rc <= 0 || pf[0].revents == 0)
                 continue; /* a header moved on, or a deadline passed */
         }
+        if (parked == 0 && !wait_next(lfd, nonblock))
+            return -1;
         switch (accept_new(lfd, lfam, &c, buf, addr, alen, flags, is4, &fd)) {
         case A_FAIL:
             if ((errno == EAGAIN || errno == EWOULDBLOCK) && !nonblock)
@@ -286,11 +354,15 @@ static int accept_slow(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
 static int accept_fast(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen, int flags,
                        int is4)
 {
+    int refused = 0;
+
     for (;;) {
         unsigned char buf[PP_HEADER_MAX];
         struct cstate c;
         int fd = -1;
 
+        if (refused && !wait_next(lfd, -1))
+            return -1;
         switch (accept_new(lfd, lfam, &c, buf, addr, alen, flags, is4, &fd)) {
         case A_FAIL:
             /* Nothing new: something handed over to our receiver, maybe
@@ -310,6 +382,7 @@ static int accept_fast(int lfd, int lfam, struct sockaddr *addr, socklen_t *alen
         case A_BELL:
             return accept_slow(lfd, lfam, addr, alen, flags, is4, NULL);
         default:
+            refused = 1;
             break;
         }
     }

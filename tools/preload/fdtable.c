@@ -17,11 +17,6 @@ long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-int in_table(int fd)
-{
-    return fd >= 0 && fd < PP_MAX_FD;
-}
-
 /* Inode of fd's file, 0 when fstat fails. */
 uint64_t inode_of(int fd)
 {
@@ -52,12 +47,7 @@ void copy_out(const struct sockaddr_storage *ss, socklen_t len,
  * Descriptor flags and the address table
  * ------------------------------------------------------------------------ */
 
-static unsigned char fdflags[PP_MAX_FD];
-
-unsigned flags_of(int fd)
-{
-    return in_table(fd) ? __atomic_load_n(&fdflags[fd], __ATOMIC_RELAXED) : 0;
-}
+unsigned char fdflags[PP_MAX_FD];
 
 void flags_set(int fd, unsigned f)
 {
@@ -71,7 +61,7 @@ void flags_clear(int fd, unsigned f)
         __atomic_fetch_and(&fdflags[fd], (unsigned char)~f, __ATOMIC_RELAXED);
 }
 
-static struct conn_slot conns[PP_MAX_FD];
+struct conn_slot conns[PP_MAX_FD];
 
 /* The seqlock over n words at w, sequence *seq (here, and in the hand-off
  * table shared between processes, handoff.c): 0 when another writer held
@@ -121,11 +111,6 @@ int seq_read(unsigned *seq, const uint64_t *w, uint64_t *v, int n)
             return 1;
     }
     return 0;
-}
-
-int conn_used(int fd)
-{
-    return in_table(fd) && __atomic_load_n(&conns[fd].w[1], __ATOMIC_RELAXED) != 0;
 }
 
 /* A pair in 5 words (the first never 0), and back. */

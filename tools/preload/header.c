@@ -26,9 +26,19 @@ void cstate_init(struct cstate *c, int fd, int flags, int lfamily, unsigned char
     c->undecided = 0;
     c->local_wait = 0;
     c->self = 0;
+    c->addrs = 0;
     c->err = 0;
-    c->deadline = now_ns() + (long long)cfg.timeout_ms * 1000000LL;
+    c->deadline = 0; /* set when it must wait: cstate_arm() */
     proxyproto_reader_init(&c->r, buf, PP_HEADER_MAX);
+}
+
+/* A connection that must wait for its header: its deadline, counted from
+ * accept (a moment ago: the common path, header in at accept, never reads
+ * the clock). A health check's grace, set by advance(), stays. */
+void cstate_arm(struct cstate *c)
+{
+    if (c->deadline == 0)
+        c->deadline = now_ns() + (long long)cfg.timeout_ms * 1000000LL;
 }
 
 /* What to do before reading: 0 read the header, R_PASS hand over as is,
@@ -94,7 +104,16 @@ static int names_itself(const struct cstate *c)
     struct pair p;
     struct sockaddr_storage ss, me;
     socklen_t ml = sizeof me;
+    const struct sockaddr_in *pv4 = (const struct sockaddr_in *)(const void *)&c->peer;
+    const struct sockaddr_in6 *pv6 = (const struct sockaddr_in6 *)(const void *)&c->peer;
+    uint16_t pport = c->peer.ss_family == AF_INET    ? ntohs(pv4->sin_port)
+                     : c->peer.ss_family == AF_INET6 ? ntohs(pv6->sin6_port)
+                                                     : 0;
 
+    /* The usual answer, at the cost of a comparison: a client's source
+     * port is not the load balancer's (the full check follows). */
+    if (c->hdr.src.port != pport)
+        return 0;
     if (pair_from_header(&p, &c->hdr, c->lfamily) != 0)
         return 0;
     pair_sockaddr(&p, 0, &ss);
@@ -151,9 +170,10 @@ int advance(struct cstate *c)
         return rc;
     if ((cfg.versions & (1u << c->hdr.version)) == 0)
         return E_VERSION;
-    if (has_addresses(&c->hdr) && names_itself(c))
+    c->addrs = has_addresses(&c->hdr);
+    if (c->addrs && names_itself(c))
         c->self = 1;
-    if (!has_addresses(&c->hdr) || c->self) {
+    if (!c->addrs || c->self) {
         rc = peek_one(c->fd);
         if (rc < 0)
             return R_GONE;
@@ -323,7 +343,7 @@ int deliver(struct cstate *c, int kind, struct sockaddr *addr, socklen_t *alen,
     struct sockaddr_storage ss;
     socklen_t n;
     struct pair p;
-    int use = kind == R_DONE && has_addresses(&c->hdr) && !c->self;
+    int use = kind == R_DONE && c->addrs && !c->self;
     int diff = (c->flags ^ want) & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 
     if (kind == R_DONE && !use && health_check_gone(c))

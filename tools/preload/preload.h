@@ -136,8 +136,9 @@ struct cstate {
     int undecided;   /* optional mode: no byte looked at yet */
     int local_wait;  /* header without addresses in: waiting for a byte */
     int self;        /* the header names the connection's own ends */
+    int addrs;       /* the header carries addresses to report (advance) */
     int err;         /* errno of a PROXYPROTO_ERR_SYSTEM */
-    long long deadline;
+    long long deadline; /* 0 until it must wait (cstate_arm) */
     struct sockaddr_storage peer; /* from the real accept */
     socklen_t peerlen;
     proxyproto_reader r;
@@ -250,15 +251,12 @@ void announce(void);
 
 /* fdtable.c: per-descriptor flags and the address table */
 long long now_ns(void);
-int in_table(int fd);
 uint64_t inode_of(int fd);
 void fmt_sa(char *out, size_t cap, const struct sockaddr *sa);
 void copy_out(const struct sockaddr_storage *ss, socklen_t len,
                      struct sockaddr *addr, socklen_t *alen);
-unsigned flags_of(int fd);
 void flags_set(int fd, unsigned f);
 void flags_clear(int fd, unsigned f);
-int conn_used(int fd);
 int seq_write(unsigned *seq, uint64_t *w, const uint64_t *v, int n);
 int seq_read(unsigned *seq, const uint64_t *w, uint64_t *v, int n);
 void pair_pack(const struct pair *p, uint64_t *w);
@@ -271,8 +269,29 @@ int pair_from_header(struct pair *p, const proxyproto_header *h, int lfam);
 uint64_t peer_fingerprint(const struct sockaddr *sa);
 int conn_answer(int fd, int dst, struct sockaddr *addr, socklen_t *alen);
 
+/* fdtable.c's tables, and the three questions asked on every intercepted
+ * call: inline, since they cost less than a call. */
+extern unsigned char fdflags[PP_MAX_FD];
+extern struct conn_slot conns[PP_MAX_FD];
+
+static inline int in_table(int fd)
+{
+    return fd >= 0 && fd < PP_MAX_FD;
+}
+
+static inline unsigned flags_of(int fd)
+{
+    return in_table(fd) ? __atomic_load_n(&fdflags[fd], __ATOMIC_RELAXED) : 0;
+}
+
+static inline int conn_used(int fd)
+{
+    return in_table(fd) && __atomic_load_n(&conns[fd].w[1], __ATOMIC_RELAXED) != 0;
+}
+
 /* header.c: one connection's header: read, refuse, hand over */
 void cstate_init(struct cstate *c, int fd, int flags, int lfamily, unsigned char *buf);
+void cstate_arm(struct cstate *c);
 int screen(struct cstate *c);
 int advance(struct cstate *c);
 int expired(const struct cstate *c);

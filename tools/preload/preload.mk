@@ -29,6 +29,7 @@ PRELOAD_SIGCLOSE := $(B)/tests/preload-sigclose
 PRELOAD_ACCEPTN := $(B)/tests/preload-acceptn
 PRELOAD_STALE := $(B)/tests/preload-stale
 PRELOAD_PASSFD := $(B)/tests/preload-passfd
+PRELOAD_SELACCEPT := $(B)/tests/preload-selaccept
 PRELOAD_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(CFLAGS))
 PRELOAD_LDFLAGS := $(filter-out -fsanitize=%,$(LDFLAGS))
 PRELOAD_ALL_CFLAGS := $(WARNINGS) -Iinclude $(CPPFLAGS) $(PRELOAD_CFLAGS)
@@ -84,10 +85,16 @@ $(PRELOAD_PASSFD): tests/preload/passfd.c
 	@mkdir -p $(@D)
 	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
 
+# A server in PostgreSQL's postmaster's manner: signals only in select(),
+# a blocking accept only when select said so.
+$(PRELOAD_SELACCEPT): tests/preload/selaccept.c
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_ALL_CFLAGS) $(PRELOAD_LDFLAGS) -o $@ $<
+
 # robust.sh makes 1000-connection floods: it runs at a lower priority so
 # that suites running beside it under make -j2 keep their timings.
 test-preload: all $(PRELOAD_PROBE) $(PRELOAD_SIGCLOSE) $(PRELOAD_ACCEPTN) $(PRELOAD_STALE) \
-		$(PRELOAD_PASSFD)
+		$(PRELOAD_PASSFD) $(PRELOAD_SELACCEPT)
 	timeout -k 5 300 bash tests/preload/run.sh $(B)
 	timeout -k 5 120 bash tests/preload/handoff.sh $(B)
 	timeout -k 5 120 bash tests/preload/postgres.sh $(B)
