@@ -1,7 +1,7 @@
 /* PROVE-ENTRY: proxyproto_write, proxyproto_write_size (v2)
  * PROVE-BOUND: any v2 header (every other field unknown); tlvs_len 0..256 (each) with cap 1024, then cap 0..512 (each) with tlvs_len 0..256 unknown
  * PROVE-SOURCES: lib/write.c lib/write_v1.c lib/write_v2.c lib/format_ip.c lib/crc32c.c
- * PROVE-OPTIONS: -eva-split-return-function proxyproto__v2_size:full,v2_size_of:full,v2_size_with_tlvs:full,put_block:full -eva-auto-loop-unroll 0 -eva-slevel-function main:0
+ * PROVE-OPTIONS: -eva-split-return-function proxyproto__v2_size:full,v2_size_of:full,v2_size_with_tlvs:full,put_block:full -eva-auto-loop-unroll 0 -eva-slevel 16 -eva-slevel-function main:0
  */
 #include "prove.h"
 
