@@ -320,18 +320,17 @@ static void put_entries(const proxyproto_builder *b, uint8_t *p,
 /* proxyproto(7) section 6: the CRC32C is computed last, over the finished
  * header. The one CRC32C TLV (in hdr->tlvs, as proxyproto_write() does, or
  * the builder's) is zeroed, then gets the CRC of the whole header. */
-static void seal(uint8_t *out, size_t n, size_t tlvs, size_t tlvs_len,
-                 size_t entries)
+static void seal(uint8_t *out, size_t n, size_t tlvs, size_t entries)
 {
     uint32_t crc;
 
-    if (proxyproto__v2_set_crcs(out + tlvs, tlvs_len, 0) +
-            proxyproto__v2_set_crcs(out + entries, n - entries, 0) ==
+    if (proxyproto__v2_set_crcs(out, tlvs, entries, 0) +
+            proxyproto__v2_set_crcs(out, entries, n, 0) ==
         0)
         return;
     crc = proxyproto_crc32c(0, out, n);
-    proxyproto__v2_set_crcs(out + tlvs, tlvs_len, crc);
-    proxyproto__v2_set_crcs(out + entries, n - entries, crc);
+    proxyproto__v2_set_crcs(out, tlvs, entries, crc);
+    proxyproto__v2_set_crcs(out, entries, n, crc);
 }
 
 PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
@@ -339,7 +338,7 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
 {
     uint16_t pad[PROXYPROTO_BUILDER_MAX];
     uint8_t *out = (uint8_t *)buf;
-    size_t off;
+    size_t tlvs, off;
     int n;
 
     if (b == NULL || (buf == NULL && cap != 0))
@@ -349,8 +348,9 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
         return n;
     if ((size_t)n > cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    off = proxyproto__v2_put_head(out, b->hdr_, (size_t)n);
+    tlvs = proxyproto__v2_put_head(out, b->hdr_, (size_t)n);
+    off = tlvs + b->hdr_->tlvs_len;
     put_entries(b, out + off, pad);
-    seal(out, (size_t)n, off - b->hdr_->tlvs_len, b->hdr_->tlvs_len, off);
+    seal(out, (size_t)n, tlvs, off);
     return n;
 }

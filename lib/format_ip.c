@@ -98,9 +98,11 @@ static int is_v4_mapped(const uint8_t *ip)
 /* The longest run of two or more zero groups, the first one on a tie
  * (RFC 5952 4.2.1-4.2.3). zeros has bit i set when group i is 0. Each
  * round of m &= m >> 1 keeps the groups that start a run one longer, so
- * the last non-empty m holds the starts of the longest runs. *start is -1
- * when there is none. */
-static void zero_run(unsigned zeros, int *start, int *len)
+ * the last non-empty m holds the starts of the longest runs. Returns the
+ * run's first group, with its length in *len, or -1 when there is none
+ * (*len untouched: make prove splits the states on the result, so that
+ * a run is never seen with the length of none). */
+static int zero_run(unsigned zeros, int *len)
 {
     unsigned m = zeros, last = 0;
     int n = 0, i;
@@ -110,17 +112,15 @@ static void zero_run(unsigned zeros, int *start, int *len)
         m &= m >> 1;
         n++;
     }
-    *start = -1;
-    *len = 0;
     if (n < 2) /* a single zero group is never compressed (4.2.2) */
-        return;
+        return -1;
     *len = n;
     /* A run of two starts at group 6 at the latest, so bit 6 changes
      * nothing; it shows that the loop ends (for Frama-C), and compilers
      * still make the loop one count-trailing-zeros instruction. */
     for (i = 0; !((last | 0x40u) >> i & 1); i++)
         continue;
-    *start = i;
+    return i;
 }
 
 /* Groups [from, to) of ip, joined by ':'. */
@@ -139,7 +139,7 @@ static char *put_groups(char *p, const uint8_t *ip, int from, int to)
 static char *put_v6(char *p, const uint8_t *ip)
 {
     unsigned zeros = 0;
-    int i, start, len;
+    int i, start, len = 0;
 
     if (is_v4_mapped(ip)) {
         memcpy(p, "::ffff:", 7);
@@ -147,7 +147,7 @@ static char *put_v6(char *p, const uint8_t *ip)
     }
     for (i = 0; i < 8; i++)
         zeros |= (unsigned)((ip[2 * i] | ip[2 * i + 1]) == 0) << i;
-    zero_run(zeros, &start, &len);
+    start = zero_run(zeros, &len);
     /* Frama-C (make prove): one state per run, so that the text's length
      * stays tied to where the run is. */
     /*@ split start; */

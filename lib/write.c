@@ -10,15 +10,16 @@
 static int write_v2(uint8_t *out, size_t cap, const proxyproto_header *hdr)
 {
     int n = proxyproto__v2_size(hdr, 0);
-    uint8_t *area;
+    size_t tlvs;
 
     if (n < 0)
         return n;
     if ((size_t)n > cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    area = out + proxyproto__v2_put_head(out, hdr, (size_t)n) - hdr->tlvs_len;
-    if (hdr->tlvs_len != 0 && proxyproto__v2_set_crcs(area, hdr->tlvs_len, 0) != 0)
-        proxyproto__v2_set_crcs(area, hdr->tlvs_len,
+    /* The TLVs are the last bytes: out[tlvs..n). */
+    tlvs = proxyproto__v2_put_head(out, hdr, (size_t)n);
+    if (hdr->tlvs_len != 0 && proxyproto__v2_set_crcs(out, tlvs, (size_t)n, 0) != 0)
+        proxyproto__v2_set_crcs(out, tlvs, (size_t)n,
                                 proxyproto_crc32c(0, out, (size_t)n));
     return n;
 }

@@ -82,45 +82,60 @@ static void put_path(uint8_t *p, const proxyproto_addr *addr)
         memset(p, 0, PROXYPROTO_UNIX_PATH_MAX);
 }
 
-/* Address block: src addr, dst addr, src port, dst port, network order. */
-static uint8_t *put_block(uint8_t *p, const proxyproto_header *hdr)
+/* Address block at out + 16: src addr, dst addr, src port, dst port,
+ * network order. Returns the offset after it. total (the header's size,
+ * which counts the block) is compared with the block's end before it is
+ * written: never short, but so the proof (make prove) sees every byte
+ * inside total without tying total to the family. */
+static size_t put_block(uint8_t *out, const proxyproto_header *hdr,
+                        size_t total)
 {
+    uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
+
     switch (hdr->family) {
     case PROXYPROTO_AF_INET:
+        if (total < PROXYPROTO_V2_FIXED_LEN + 12)
+            break;
         memcpy(p, hdr->src.ip.v4, 4);
         memcpy(p + 4, hdr->dst.ip.v4, 4);
         proxyproto__put16(p + 8, hdr->src.port);
         proxyproto__put16(p + 10, hdr->dst.port);
-        return p + 12;
+        return PROXYPROTO_V2_FIXED_LEN + 12;
     case PROXYPROTO_AF_INET6:
+        if (total < PROXYPROTO_V2_FIXED_LEN + 36)
+            break;
         memcpy(p, hdr->src.ip.v6, 16);
         memcpy(p + 16, hdr->dst.ip.v6, 16);
         proxyproto__put16(p + 32, hdr->src.port);
         proxyproto__put16(p + 34, hdr->dst.port);
-        return p + 36;
+        return PROXYPROTO_V2_FIXED_LEN + 36;
     case PROXYPROTO_AF_UNIX:
+        if (total < PROXYPROTO_V2_FIXED_LEN + 2 * PROXYPROTO_UNIX_PATH_MAX)
+            break;
         put_path(p, &hdr->src);
         put_path(p + PROXYPROTO_UNIX_PATH_MAX, &hdr->dst);
-        return p + 2 * PROXYPROTO_UNIX_PATH_MAX;
+        return PROXYPROTO_V2_FIXED_LEN + 2 * PROXYPROTO_UNIX_PATH_MAX;
     default:
-        return p;
+        break;
     }
+    return PROXYPROTO_V2_FIXED_LEN;
 }
 
-/* hdr->tlvs verbatim at p; returns the offset after them. Out of line:
- * the memcpy() call needs a stack frame, which headers without TLVs, the
- * usual ones, then do without. */
-W2_NOINLINE static size_t put_tlvs(uint8_t *out, uint8_t *p,
-                                   const proxyproto_header *hdr)
+/* hdr->tlvs verbatim at out + at, when they end within total (they always
+ * do: the proof's compare, as in put_block()). Out of line: the memcpy()
+ * call needs a stack frame, which headers without TLVs, the usual ones,
+ * then do without. */
+W2_NOINLINE static void put_tlvs(uint8_t *out, size_t at, size_t total,
+                                 const proxyproto_header *hdr)
 {
-    memcpy(p, hdr->tlvs, hdr->tlvs_len);
-    return (size_t)(p - out) + hdr->tlvs_len;
+    if (at <= total && hdr->tlvs_len <= total - at)
+        memcpy(out + at, hdr->tlvs, hdr->tlvs_len);
 }
 
 PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total)
 {
-    uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
+    size_t at = PROXYPROTO_V2_FIXED_LEN;
 
     memcpy(out, PROXYPROTO__V2_SIG, PROXYPROTO__V2_SIG_LEN);
     /* Version 2 in the high nibble (proxyproto(7) section 3). */
@@ -128,56 +143,56 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
     out[13] = (uint8_t)(hdr->family << 4 | hdr->transport);
     proxyproto__put16(out + 14, (unsigned)(total - PROXYPROTO_V2_FIXED_LEN));
     if (hdr->has_addresses)
-        p = put_block(p, hdr);
+        at = put_block(out, hdr, total);
     if (hdr->tlvs_len != 0)
-        return put_tlvs(out, p, hdr);
-    return (size_t)(p - out);
+        put_tlvs(out, at, total, hdr);
+    return at;
 }
 
-/* The next well-formed (length 4) top-level CRC32C TLV of p[0..end), with
- * the framing of proxyproto_tlv_next() (proxyproto(7) section 4): the walk
- * stops at the first TLV that does not fit. Returns its value, or NULL. A loop
- * of its own rather than the public iterator: writers call this for every
- * header, and most have no TLVs at all. */
-static const uint8_t *next_crc(const uint8_t *p, const uint8_t *end)
+/* The offset in base of the value of the next well-formed (length 4)
+ * top-level CRC32C TLV of base[at..end), with the framing of
+ * proxyproto_tlv_next() (proxyproto(7) section 4): the walk stops at the
+ * first TLV that does not fit. Returns 0 when there is none (no value
+ * starts at 0). Offsets from one base, each TLV's end compared with end
+ * before a byte of it is read (tests/prove/README.md). A loop of its own
+ * rather than the public iterator: writers call this for every header,
+ * and most have no TLVs at all. */
+static size_t next_crc(const uint8_t *base, size_t at, size_t end)
 {
-    while (end - p >= 3) {
-        size_t len = proxyproto__get16(p + 1);
+    while (at + 3 <= end) {
+        size_t len = proxyproto__get16(base + at + 1);
 
-        if (len > (size_t)(end - p) - 3)
+        if (base[at] == PROXYPROTO_TLV_CRC32C && len == 4)
+            return at + 7 <= end ? at + 3 : 0;
+        if (len > end - at - 3)
             break;
-        if (p[0] == PROXYPROTO_TLV_CRC32C && len == 4)
-            return p + 3;
-        p += 3 + len;
+        at += 3 + len;
     }
-    return NULL;
+    return 0;
 }
 
 /* A CRC32C TLV whose length is not 4 is left alone. A NULL area holds
  * nothing, whatever len says (as for the iterator). */
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
 {
-    const uint8_t *v, *end;
+    size_t v;
     unsigned n = 0;
 
     if (area == NULL)
         return 0;
-    end = area + len;
-    for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end))
+    for (v = next_crc(area, 0, len); v != 0; v = next_crc(area, v + 4, len))
         n++;
     return n;
 }
 
-PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc)
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *base, size_t at, size_t end,
+                                                     uint32_t crc)
 {
-    const uint8_t *v, *end;
+    size_t v;
     unsigned n = 0;
 
-    if (area == NULL)
-        return 0;
-    end = area + len;
-    for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end)) {
-        proxyproto__put32(area + (v - area), crc);
+    for (v = next_crc(base, at, end); v != 0; v = next_crc(base, v + 4, end)) {
+        proxyproto__put32(base + v, crc);
         n++;
     }
     return n;

@@ -42,8 +42,9 @@ PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t
 
 /* Writes the first part of a v2 header of `total` bytes (a value
  * proxyproto__v2_size() returned for hdr): the fixed 16 bytes, the address
- * block when hdr->has_addresses, then hdr->tlvs. Returns the offset right
- * after hdr->tlvs, where any further TLVs go. */
+ * block when hdr->has_addresses, then hdr->tlvs. Returns the offset of
+ * hdr->tlvs (they end hdr->tlvs_len bytes later, where any further TLVs
+ * go). */
 PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total);
 
@@ -51,8 +52,9 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len);
 
 /* Stores `crc` big-endian in the value of every well-formed (length 4)
- * top-level CRC32C TLV of area[0..len); the walk stops at the first TLV
- * that does not fit. Returns how many it found. */
-PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc);
+ * top-level CRC32C TLV of base[at..end) (at <= end); the walk stops at the
+ * first TLV that does not fit. Returns how many it found. */
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *base, size_t at, size_t end,
+                                                     uint32_t crc);
 
 #endif /* PROXYPROTO_WRITER_H */

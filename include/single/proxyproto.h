@@ -4215,8 +4215,9 @@ PROXYPROTO__PRIVATE int proxyproto__v2_size(const proxyproto_header *hdr, size_t
 
 /* Writes the first part of a v2 header of `total` bytes (a value
  * proxyproto__v2_size() returned for hdr): the fixed 16 bytes, the address
- * block when hdr->has_addresses, then hdr->tlvs. Returns the offset right
- * after hdr->tlvs, where any further TLVs go. */
+ * block when hdr->has_addresses, then hdr->tlvs. Returns the offset of
+ * hdr->tlvs (they end hdr->tlvs_len bytes later, where any further TLVs
+ * go). */
 PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total);
 
@@ -4224,9 +4225,10 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len);
 
 /* Stores `crc` big-endian in the value of every well-formed (length 4)
- * top-level CRC32C TLV of area[0..len); the walk stops at the first TLV
- * that does not fit. Returns how many it found. */
-PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc);
+ * top-level CRC32C TLV of base[at..end) (at <= end); the walk stops at the
+ * first TLV that does not fit. Returns how many it found. */
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *base, size_t at, size_t end,
+                                                     uint32_t crc);
 
 #endif /* PROXYPROTO_WRITER_H */
 
@@ -4326,9 +4328,11 @@ static int is_v4_mapped(const uint8_t *ip)
 /* The longest run of two or more zero groups, the first one on a tie
  * (RFC 5952 4.2.1-4.2.3). zeros has bit i set when group i is 0. Each
  * round of m &= m >> 1 keeps the groups that start a run one longer, so
- * the last non-empty m holds the starts of the longest runs. *start is -1
- * when there is none. */
-static void zero_run(unsigned zeros, int *start, int *len)
+ * the last non-empty m holds the starts of the longest runs. Returns the
+ * run's first group, with its length in *len, or -1 when there is none
+ * (*len untouched: make prove splits the states on the result, so that
+ * a run is never seen with the length of none). */
+static int zero_run(unsigned zeros, int *len)
 {
     unsigned m = zeros, last = 0;
     int n = 0, i;
@@ -4338,17 +4342,15 @@ static void zero_run(unsigned zeros, int *start, int *len)
         m &= m >> 1;
         n++;
     }
-    *start = -1;
-    *len = 0;
     if (n < 2) /* a single zero group is never compressed (4.2.2) */
-        return;
+        return -1;
     *len = n;
     /* A run of two starts at group 6 at the latest, so bit 6 changes
      * nothing; it shows that the loop ends (for Frama-C), and compilers
      * still make the loop one count-trailing-zeros instruction. */
     for (i = 0; !((last | 0x40u) >> i & 1); i++)
         continue;
-    *start = i;
+    return i;
 }
 
 /* Groups [from, to) of ip, joined by ':'. */
@@ -4367,7 +4369,7 @@ static char *put_groups(char *p, const uint8_t *ip, int from, int to)
 static char *put_v6(char *p, const uint8_t *ip)
 {
     unsigned zeros = 0;
-    int i, start, len;
+    int i, start, len = 0;
 
     if (is_v4_mapped(ip)) {
         memcpy(p, "::ffff:", 7);
@@ -4375,7 +4377,7 @@ static char *put_v6(char *p, const uint8_t *ip)
     }
     for (i = 0; i < 8; i++)
         zeros |= (unsigned)((ip[2 * i] | ip[2 * i + 1]) == 0) << i;
-    zero_run(zeros, &start, &len);
+    start = zero_run(zeros, &len);
     /* Frama-C (make prove): one state per run, so that the text's length
      * stays tied to where the run is. */
     /*@ split start; */
@@ -4735,45 +4737,60 @@ static void put_path(uint8_t *p, const proxyproto_addr *addr)
         memset(p, 0, PROXYPROTO_UNIX_PATH_MAX);
 }
 
-/* Address block: src addr, dst addr, src port, dst port, network order. */
-static uint8_t *put_block(uint8_t *p, const proxyproto_header *hdr)
+/* Address block at out + 16: src addr, dst addr, src port, dst port,
+ * network order. Returns the offset after it. total (the header's size,
+ * which counts the block) is compared with the block's end before it is
+ * written: never short, but so the proof (make prove) sees every byte
+ * inside total without tying total to the family. */
+static size_t put_block(uint8_t *out, const proxyproto_header *hdr,
+                        size_t total)
 {
+    uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
+
     switch (hdr->family) {
     case PROXYPROTO_AF_INET:
+        if (total < PROXYPROTO_V2_FIXED_LEN + 12)
+            break;
         memcpy(p, hdr->src.ip.v4, 4);
         memcpy(p + 4, hdr->dst.ip.v4, 4);
         proxyproto__put16(p + 8, hdr->src.port);
         proxyproto__put16(p + 10, hdr->dst.port);
-        return p + 12;
+        return PROXYPROTO_V2_FIXED_LEN + 12;
     case PROXYPROTO_AF_INET6:
+        if (total < PROXYPROTO_V2_FIXED_LEN + 36)
+            break;
         memcpy(p, hdr->src.ip.v6, 16);
         memcpy(p + 16, hdr->dst.ip.v6, 16);
         proxyproto__put16(p + 32, hdr->src.port);
         proxyproto__put16(p + 34, hdr->dst.port);
-        return p + 36;
+        return PROXYPROTO_V2_FIXED_LEN + 36;
     case PROXYPROTO_AF_UNIX:
+        if (total < PROXYPROTO_V2_FIXED_LEN + 2 * PROXYPROTO_UNIX_PATH_MAX)
+            break;
         put_path(p, &hdr->src);
         put_path(p + PROXYPROTO_UNIX_PATH_MAX, &hdr->dst);
-        return p + 2 * PROXYPROTO_UNIX_PATH_MAX;
+        return PROXYPROTO_V2_FIXED_LEN + 2 * PROXYPROTO_UNIX_PATH_MAX;
     default:
-        return p;
+        break;
     }
+    return PROXYPROTO_V2_FIXED_LEN;
 }
 
-/* hdr->tlvs verbatim at p; returns the offset after them. Out of line:
- * the memcpy() call needs a stack frame, which headers without TLVs, the
- * usual ones, then do without. */
-W2_NOINLINE static size_t put_tlvs(uint8_t *out, uint8_t *p,
-                                   const proxyproto_header *hdr)
+/* hdr->tlvs verbatim at out + at, when they end within total (they always
+ * do: the proof's compare, as in put_block()). Out of line: the memcpy()
+ * call needs a stack frame, which headers without TLVs, the usual ones,
+ * then do without. */
+W2_NOINLINE static void put_tlvs(uint8_t *out, size_t at, size_t total,
+                                 const proxyproto_header *hdr)
 {
-    memcpy(p, hdr->tlvs, hdr->tlvs_len);
-    return (size_t)(p - out) + hdr->tlvs_len;
+    if (at <= total && hdr->tlvs_len <= total - at)
+        memcpy(out + at, hdr->tlvs, hdr->tlvs_len);
 }
 
 PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyproto_header *hdr,
                                size_t total)
 {
-    uint8_t *p = out + PROXYPROTO_V2_FIXED_LEN;
+    size_t at = PROXYPROTO_V2_FIXED_LEN;
 
     memcpy(out, PROXYPROTO__V2_SIG, PROXYPROTO__V2_SIG_LEN);
     /* Version 2 in the high nibble (proxyproto(7) section 3). */
@@ -4781,56 +4798,56 @@ PROXYPROTO__PRIVATE size_t proxyproto__v2_put_head(uint8_t *out, const proxyprot
     out[13] = (uint8_t)(hdr->family << 4 | hdr->transport);
     proxyproto__put16(out + 14, (unsigned)(total - PROXYPROTO_V2_FIXED_LEN));
     if (hdr->has_addresses)
-        p = put_block(p, hdr);
+        at = put_block(out, hdr, total);
     if (hdr->tlvs_len != 0)
-        return put_tlvs(out, p, hdr);
-    return (size_t)(p - out);
+        put_tlvs(out, at, total, hdr);
+    return at;
 }
 
-/* The next well-formed (length 4) top-level CRC32C TLV of p[0..end), with
- * the framing of proxyproto_tlv_next() (proxyproto(7) section 4): the walk
- * stops at the first TLV that does not fit. Returns its value, or NULL. A loop
- * of its own rather than the public iterator: writers call this for every
- * header, and most have no TLVs at all. */
-static const uint8_t *next_crc(const uint8_t *p, const uint8_t *end)
+/* The offset in base of the value of the next well-formed (length 4)
+ * top-level CRC32C TLV of base[at..end), with the framing of
+ * proxyproto_tlv_next() (proxyproto(7) section 4): the walk stops at the
+ * first TLV that does not fit. Returns 0 when there is none (no value
+ * starts at 0). Offsets from one base, each TLV's end compared with end
+ * before a byte of it is read (tests/prove/README.md). A loop of its own
+ * rather than the public iterator: writers call this for every header,
+ * and most have no TLVs at all. */
+static size_t next_crc(const uint8_t *base, size_t at, size_t end)
 {
-    while (end - p >= 3) {
-        size_t len = proxyproto__get16(p + 1);
+    while (at + 3 <= end) {
+        size_t len = proxyproto__get16(base + at + 1);
 
-        if (len > (size_t)(end - p) - 3)
+        if (base[at] == PROXYPROTO_TLV_CRC32C && len == 4)
+            return at + 7 <= end ? at + 3 : 0;
+        if (len > end - at - 3)
             break;
-        if (p[0] == PROXYPROTO_TLV_CRC32C && len == 4)
-            return p + 3;
-        p += 3 + len;
+        at += 3 + len;
     }
-    return NULL;
+    return 0;
 }
 
 /* A CRC32C TLV whose length is not 4 is left alone. A NULL area holds
  * nothing, whatever len says (as for the iterator). */
 PROXYPROTO__PRIVATE unsigned proxyproto__v2_count_crcs(const uint8_t *area, size_t len)
 {
-    const uint8_t *v, *end;
+    size_t v;
     unsigned n = 0;
 
     if (area == NULL)
         return 0;
-    end = area + len;
-    for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end))
+    for (v = next_crc(area, 0, len); v != 0; v = next_crc(area, v + 4, len))
         n++;
     return n;
 }
 
-PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, uint32_t crc)
+PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *base, size_t at, size_t end,
+                                                     uint32_t crc)
 {
-    const uint8_t *v, *end;
+    size_t v;
     unsigned n = 0;
 
-    if (area == NULL)
-        return 0;
-    end = area + len;
-    for (v = next_crc(area, end); v != NULL; v = next_crc(v + 4, end)) {
-        proxyproto__put32(area + (v - area), crc);
+    for (v = next_crc(base, at, end); v != 0; v = next_crc(base, v + 4, end)) {
+        proxyproto__put32(base + v, crc);
         n++;
     }
     return n;
@@ -4850,15 +4867,16 @@ PROXYPROTO__PRIVATE unsigned proxyproto__v2_set_crcs(uint8_t *area, size_t len, 
 static int write_v2(uint8_t *out, size_t cap, const proxyproto_header *hdr)
 {
     int n = proxyproto__v2_size(hdr, 0);
-    uint8_t *area;
+    size_t tlvs;
 
     if (n < 0)
         return n;
     if ((size_t)n > cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    area = out + proxyproto__v2_put_head(out, hdr, (size_t)n) - hdr->tlvs_len;
-    if (hdr->tlvs_len != 0 && proxyproto__v2_set_crcs(area, hdr->tlvs_len, 0) != 0)
-        proxyproto__v2_set_crcs(area, hdr->tlvs_len,
+    /* The TLVs are the last bytes: out[tlvs..n). */
+    tlvs = proxyproto__v2_put_head(out, hdr, (size_t)n);
+    if (hdr->tlvs_len != 0 && proxyproto__v2_set_crcs(out, tlvs, (size_t)n, 0) != 0)
+        proxyproto__v2_set_crcs(out, tlvs, (size_t)n,
                                 proxyproto_crc32c(0, out, (size_t)n));
     return n;
 }
@@ -5215,18 +5233,17 @@ static void put_entries(const proxyproto_builder *b, uint8_t *p,
 /* proxyproto(7) section 6: the CRC32C is computed last, over the finished
  * header. The one CRC32C TLV (in hdr->tlvs, as proxyproto_write() does, or
  * the builder's) is zeroed, then gets the CRC of the whole header. */
-static void seal(uint8_t *out, size_t n, size_t tlvs, size_t tlvs_len,
-                 size_t entries)
+static void seal(uint8_t *out, size_t n, size_t tlvs, size_t entries)
 {
     uint32_t crc;
 
-    if (proxyproto__v2_set_crcs(out + tlvs, tlvs_len, 0) +
-            proxyproto__v2_set_crcs(out + entries, n - entries, 0) ==
+    if (proxyproto__v2_set_crcs(out, tlvs, entries, 0) +
+            proxyproto__v2_set_crcs(out, entries, n, 0) ==
         0)
         return;
     crc = proxyproto_crc32c(0, out, n);
-    proxyproto__v2_set_crcs(out + tlvs, tlvs_len, crc);
-    proxyproto__v2_set_crcs(out + entries, n - entries, crc);
+    proxyproto__v2_set_crcs(out, tlvs, entries, crc);
+    proxyproto__v2_set_crcs(out, entries, n, crc);
 }
 
 PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
@@ -5234,7 +5251,7 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
 {
     uint16_t pad[PROXYPROTO_BUILDER_MAX];
     uint8_t *out = (uint8_t *)buf;
-    size_t off;
+    size_t tlvs, off;
     int n;
 
     if (b == NULL || (buf == NULL && cap != 0))
@@ -5244,9 +5261,10 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
         return n;
     if ((size_t)n > cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
-    off = proxyproto__v2_put_head(out, b->hdr_, (size_t)n);
+    tlvs = proxyproto__v2_put_head(out, b->hdr_, (size_t)n);
+    off = tlvs + b->hdr_->tlvs_len;
     put_entries(b, out + off, pad);
-    seal(out, (size_t)n, off - b->hdr_->tlvs_len, b->hdr_->tlvs_len, off);
+    seal(out, (size_t)n, tlvs, off);
     return n;
 }
 /* lib/builder.c's macros end with it. */

@@ -16,7 +16,7 @@ out=${PROVE_OUT:-build/prove}
 mkdir -p "$out"
 FRAMAC=${FRAMAC:-frama-c}
 if ! command -v "$FRAMAC" >/dev/null 2>&1; then
-    echo "prove: $FRAMAC not found (tools/install-deps.sh installs frama-c-base)"
+    echo "prove: $FRAMAC not found (tools/scripts/install-deps.sh installs frama-c-base)"
     exit 1
 fi
 # -warn-invalid-pointer: forming a pointer outside its object (not only
