@@ -100,6 +100,27 @@ if start_server selaccept "$SA" env LD_PRELOAD="$SO" PROXYPROTO_LOG=2 \
     stop_pid "$sa_pid"
 fi
 
+# The same server with SIGCHLD blocked for good and pending (its default
+# does nothing): no shutdown, so accept gives no EINTR after each check
+# (it did, once per check), and a client with a header is accepted.
+free_port SC
+if start_server selchld "$SC" env LD_PRELOAD="$SO" PROXYPROTO_LOG=2 \
+    "$BDIR/tests/preload-selaccept" "$SC" sigchld; then
+    sc_pid=$BG_PID
+    timeout 10 $LOAD check 127.0.0.1 "$SC" 5 >"$T/selchld-check.out" 2>&1
+    timeout 10 $LOAD good 127.0.0.1 "$SC" 1 1 echo --header v1 --timeout 2 \
+        >"$T/selchld-good.out" 2>&1
+    if wait_line "$T/selchld.log" accepted 2; then
+        pass "select() loop, SIGCHLD pending and ignored by default: a client after the checks is accepted"
+    else
+        fail "select() loop, SIGCHLD pending and ignored by default: a client after the checks is accepted" \
+            "$(grep -v 'health check' "$T/selchld.log" | tail -n 3 | tr '\n' '|')"
+    fi
+    expect_eq "select() loop, SIGCHLD pending and ignored by default: no accept gave EINTR" \
+        "$(grep -c '^accept: Interrupted' "$T/selchld.log")" 0
+    stop_pid "$sc_pid"
+fi
+
 # ---- D2: stalled connections never lock out good ones ------------------------
 
 # fds PID: how many descriptors PID has open.

@@ -5,7 +5,12 @@
  * select said the listener was readable; SIGTERM's handler sets a flag the
  * loop checks. Each accepted connection is closed.
  *
- *   preload-selaccept PORT
+ *   preload-selaccept PORT [sigchld]
+ *
+ * With "sigchld", SIGCHLD (default disposition: nothing happens) is blocked
+ * for good and raised once, so that it stays pending all the while, as in
+ * a server whose threads all block it: that signal is no shutdown, and
+ * accept() must go on.
  *
  * prints "ready", then "accepted N" for each connection handed over, and
  * "stopped" when SIGTERM ends the loop; "accept: ..." when accept fails.
@@ -36,7 +41,7 @@ int main(int argc, char **argv)
     sigset_t block, open_set;
     int lfd, one = 1, n = 0;
 
-    if (argc != 2)
+    if (argc != 2 && !(argc == 3 && strcmp(argv[2], "sigchld") == 0))
         return 2;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
@@ -52,6 +57,13 @@ int main(int argc, char **argv)
     sa.sa_handler = on_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
+    if (argc == 3) { /* blocked for good, then pending for good */
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
+        raise(SIGCHLD);
+    }
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigprocmask(SIG_BLOCK, &block, &open_set);

@@ -87,9 +87,18 @@ static int restart_after_signal(void)
     return 1;
 }
 
+/* Signals whose default action is to do nothing. */
+static int ignored_by_default(int sig)
+{
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
 /* A signal is waiting that the application blocks (so it cannot
- * interrupt our wait), and does not ignore. SIGCHLD too: a server that
- * waits for its children (a shutdown) needs it as much as SIGTERM. */
+ * interrupt our wait), and that does something: a handler of its own
+ * (SIGCHLD too: a server that waits for its children in a shutdown needs
+ * it as much as SIGTERM), or a default that stops the process. A blocked
+ * SIGCHLD left at its default stays pending for good on Linux (a server
+ * whose threads all block it): no reason to interrupt anything. */
 static int blocked_signal_pending(void)
 {
     sigset_t set;
@@ -99,9 +108,10 @@ static int blocked_signal_pending(void)
         return 0;
     for (sig = 1; sig < NSIG; sig++) {
         struct sigaction sa;
-        if (sigismember(&set, sig) != 1)
+        if (sigismember(&set, sig) != 1 || sigaction(sig, NULL, &sa) != 0 ||
+            sa.sa_handler == SIG_IGN)
             continue;
-        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+        if (sa.sa_handler != SIG_DFL || !ignored_by_default(sig))
             return 1;
     }
     return 0;
