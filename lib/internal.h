@@ -93,25 +93,17 @@ static inline uint32_t proxyproto__get32(const uint8_t *p)
            p[3];
 }
 
-/* A v2 INET or INET6 address block at b into hdr's addresses and ports
- * (proxyproto(7) section 3; the ports in one 32-bit load). Shared by
- * parse_v2.c and the fast path, parse_v2_fast.h. */
-PROXYPROTO__INLINE void proxyproto__v2_inet(proxyproto_header *hdr, const uint8_t *b)
+/* A v2 INET (ip_len 4) or INET6 (16) address block at b into hdr's
+ * addresses and ports (proxyproto(7) section 3; the ports in one 32-bit
+ * load). Shared by parse_v2.c and the fast path, parse_v2_fast.h; called
+ * with a constant ip_len, so each copy is a fixed-size move. */
+PROXYPROTO__INLINE void proxyproto__v2_inet_block(proxyproto_header *hdr, const uint8_t *b,
+                                                  size_t ip_len)
 {
-    uint32_t ports = proxyproto__get32(b + 8);
+    uint32_t ports = proxyproto__get32(b + 2 * ip_len);
 
-    memcpy(hdr->src.ip.v4, b, 4);
-    memcpy(hdr->dst.ip.v4, b + 4, 4);
-    hdr->src.port = (uint16_t)(ports >> 16);
-    hdr->dst.port = (uint16_t)ports;
-}
-
-PROXYPROTO__INLINE void proxyproto__v2_inet6(proxyproto_header *hdr, const uint8_t *b)
-{
-    uint32_t ports = proxyproto__get32(b + 32);
-
-    memcpy(hdr->src.ip.v6, b, 16);
-    memcpy(hdr->dst.ip.v6, b + 16, 16);
+    memcpy(hdr->src.ip.v6, b, ip_len); /* v4 is the union's start too */
+    memcpy(hdr->dst.ip.v6, b + ip_len, ip_len);
     hdr->src.port = (uint16_t)(ports >> 16);
     hdr->dst.port = (uint16_t)ports;
 }

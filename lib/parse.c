@@ -14,11 +14,8 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 
     if (hdr == NULL || (p == NULL && len > 0))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    if (p == NULL) { /* and len == 0 */
-        hdr->need = SHORTEST_HEADER;
-        return PROXYPROTO_INCOMPLETE;
-    }
-    /* The usual v2 header first: its signature check also picks v2. */
+    /* The usual v2 header first: its signature check also picks v2. A
+     * NULL buf has len 0 here, which the next test answers. */
     if (len >= PROXYPROTO_V2_FIXED_LEN && proxyproto__v2_fast_sig(p))
         return proxyproto__parse_v2_fast(hdr, p, len);
     if (len == 0) {

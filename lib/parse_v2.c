@@ -72,10 +72,10 @@ static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
     hdr->src.path_len = hdr->dst.path_len = 0;
     switch (hdr->family) {
     case PROXYPROTO_AF_INET:
-        proxyproto__v2_inet(hdr, b);
+        proxyproto__v2_inet_block(hdr, b, 4);
         break;
     case PROXYPROTO_AF_INET6:
-        proxyproto__v2_inet6(hdr, b);
+        proxyproto__v2_inet_block(hdr, b, 16);
         break;
     default: /* PROXYPROTO_AF_UNIX */
         read_unix_path(&hdr->src, b);

@@ -97,11 +97,11 @@ PROXYPROTO__INLINE int proxyproto__parse_v2_fast(proxyproto_header *hdr,
     }
     memcpy(hdr, proxyproto__v2_fast.head[fam_tr], 8);
     if (block == 12) { /* INET */
-        proxyproto__v2_inet(hdr, b);
+        proxyproto__v2_inet_block(hdr, b, 4);
         return proxyproto__v2_fast_finish(hdr, buf, total, 12);
     }
     /* INET6 */
-    proxyproto__v2_inet6(hdr, b);
+    proxyproto__v2_inet_block(hdr, b, 16);
     return proxyproto__v2_fast_finish(hdr, buf, total, 36);
 }
 

@@ -1281,25 +1281,17 @@ static inline uint32_t proxyproto__get32(const uint8_t *p)
            p[3];
 }
 
-/* A v2 INET or INET6 address block at b into hdr's addresses and ports
- * (proxyproto(7) section 3; the ports in one 32-bit load). Shared by
- * parse_v2.c and the fast path, parse_v2_fast.h. */
-PROXYPROTO__INLINE void proxyproto__v2_inet(proxyproto_header *hdr, const uint8_t *b)
+/* A v2 INET (ip_len 4) or INET6 (16) address block at b into hdr's
+ * addresses and ports (proxyproto(7) section 3; the ports in one 32-bit
+ * load). Shared by parse_v2.c and the fast path, parse_v2_fast.h; called
+ * with a constant ip_len, so each copy is a fixed-size move. */
+PROXYPROTO__INLINE void proxyproto__v2_inet_block(proxyproto_header *hdr, const uint8_t *b,
+                                                  size_t ip_len)
 {
-    uint32_t ports = proxyproto__get32(b + 8);
+    uint32_t ports = proxyproto__get32(b + 2 * ip_len);
 
-    memcpy(hdr->src.ip.v4, b, 4);
-    memcpy(hdr->dst.ip.v4, b + 4, 4);
-    hdr->src.port = (uint16_t)(ports >> 16);
-    hdr->dst.port = (uint16_t)ports;
-}
-
-PROXYPROTO__INLINE void proxyproto__v2_inet6(proxyproto_header *hdr, const uint8_t *b)
-{
-    uint32_t ports = proxyproto__get32(b + 32);
-
-    memcpy(hdr->src.ip.v6, b, 16);
-    memcpy(hdr->dst.ip.v6, b + 16, 16);
+    memcpy(hdr->src.ip.v6, b, ip_len); /* v4 is the union's start too */
+    memcpy(hdr->dst.ip.v6, b + ip_len, ip_len);
     hdr->src.port = (uint16_t)(ports >> 16);
     hdr->dst.port = (uint16_t)ports;
 }
@@ -3200,10 +3192,10 @@ static void read_addresses(proxyproto_header *hdr, const uint8_t *b)
     hdr->src.path_len = hdr->dst.path_len = 0;
     switch (hdr->family) {
     case PROXYPROTO_AF_INET:
-        proxyproto__v2_inet(hdr, b);
+        proxyproto__v2_inet_block(hdr, b, 4);
         break;
     case PROXYPROTO_AF_INET6:
-        proxyproto__v2_inet6(hdr, b);
+        proxyproto__v2_inet_block(hdr, b, 16);
         break;
     default: /* PROXYPROTO_AF_UNIX */
         read_unix_path(&hdr->src, b);
@@ -3394,11 +3386,11 @@ PROXYPROTO__INLINE int proxyproto__parse_v2_fast(proxyproto_header *hdr,
     }
     memcpy(hdr, proxyproto__v2_fast.head[fam_tr], 8);
     if (block == 12) { /* INET */
-        proxyproto__v2_inet(hdr, b);
+        proxyproto__v2_inet_block(hdr, b, 4);
         return proxyproto__v2_fast_finish(hdr, buf, total, 12);
     }
     /* INET6 */
-    proxyproto__v2_inet6(hdr, b);
+    proxyproto__v2_inet_block(hdr, b, 16);
     return proxyproto__v2_fast_finish(hdr, buf, total, 36);
 }
 
@@ -3818,11 +3810,8 @@ PROXYPROTO_API int proxyproto_parse(proxyproto_header *hdr, const void *buf,
 
     if (hdr == NULL || (p == NULL && len > 0))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    if (p == NULL) { /* and len == 0 */
-        hdr->need = SHORTEST_HEADER;
-        return PROXYPROTO_INCOMPLETE;
-    }
-    /* The usual v2 header first: its signature check also picks v2. */
+    /* The usual v2 header first: its signature check also picks v2. A
+     * NULL buf has len 0 here, which the next test answers. */
     if (len >= PROXYPROTO_V2_FIXED_LEN && proxyproto__v2_fast_sig(p))
         return proxyproto__parse_v2_fast(hdr, p, len);
     if (len == 0) {

@@ -42,24 +42,30 @@ port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
 # cpu_ns PID: CPU time of PID (its main thread: nginx has one), in ns.
 cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 
+# nginx_conf NAME LISTEN_OPTS: $T/NAME.conf, one server on NG_PORT that
+# answers 200 to everything, its logs as $T/NAME-*.
+nginx_conf() {
+    cat >"$T/$1.conf" <<EOC
+error_log $T/$1-error.log warn;
+pid $T/$1.pid;
+events { worker_connections 256; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$NG_PORT $2;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOC
+}
+
 # nginx_run NAME LISTEN_OPTS [env...]: starts nginx on a fresh port; sets
 # NG_PID and NG_PORT.
 nginx_run() {
     local name=$1 opts=$2 i
     shift 2
     NG_PORT=$(port)
-    cat >"$T/$name.conf" <<EOC
-error_log $T/$name-error.log warn;
-pid $T/$name.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$NG_PORT $opts;
-        location / { return 200 "ok\n"; }
-    }
-}
-EOC
+    nginx_conf "$name" "$opts"
     env "$@" nginx -p "$T/" -e "$T/$name-error.log" -c "$T/$name.conf" \
         -g "daemon off; master_process off;" >"$T/$name.out" 2>&1 &
     NG_PID=$!
@@ -169,18 +175,7 @@ instr_run() { # NAME LISTEN_OPTS HEADER COUNT [env...]: sets IR
     local name=$1 opts=$2 hdr=$3 n=$4 i
     shift 4
     NG_PORT=$(port)
-    cat >"$T/cg-$name.conf" <<EOC
-error_log $T/cg-$name-error.log warn;
-pid $T/cg-$name.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$NG_PORT $opts;
-        location / { return 200 "ok\n"; }
-    }
-}
-EOC
+    nginx_conf "cg-$name" "$opts"
     env "$@" valgrind --tool=callgrind --callgrind-out-file="$T/cg-$name.out" \
         nginx -p "$T/" -e "$T/cg-$name-error.log" -c "$T/cg-$name.conf" \
         -g "daemon off; master_process off;" >"$T/cg-$name.log" 2>&1 &
