@@ -93,7 +93,9 @@ stop_pg() {
 trap 'stop_pg; _cleanup' EXIT
 
 free_port PG F1 F2 F3 F4
-start_server postgres "$PG" "${AS[@]}" env LD_PRELOAD="$SO" PROXYPROTO_LOG=2 \
+# In PGD: the postgres user may not enter the checkout (it logs "could not
+# change directory" when started there).
+start_server postgres "$PG" "${AS[@]}" env -C "$PGD" LD_PRELOAD="$SO" PROXYPROTO_LOG=2 \
     "$PGBIN/postgres" -D "$PGD/data" -p "$PG" -k "$PGD" -c listen_addresses=127.0.0.1 \
     -c log_connections=on -c logging_collector=off -c fsync=off -c shared_buffers=16MB ||
     exit 1
