@@ -7,7 +7,7 @@
 #                                  runs these, so they stay at zero)
 #
 # One line per harness: entry points, input bound, alarms, seconds. Logs in
-# $(B)/prove/. See tests/prove/README.md.
+# $(B)/prove/. PROVE_JOBS=N runs N harnesses at once (default: the CPUs). See tests/prove/README.md.
 PROVE_HARNESSES ?=
 PROVE_PROVEN := tests/prove/h_format_ip.c tests/prove/h_format_addr.c \
     tests/prove/h_sockaddr.c tests/prove/h_tlv.c tests/prove/h_parse_v2_max.c \
