@@ -84,7 +84,12 @@ if start_server selaccept "$SA" env LD_PRELOAD="$SO" PROXYPROTO_LOG=2 \
     sa_pid=$BG_PID
     timeout 10 $LOAD check 127.0.0.1 "$SA" 40 >"$T/selaccept-check.out" 2>&1 &
     sa_ck=$!
-    sleep 1
+    # SIGTERM once the checks are coming (5 of them closed), not after a
+    # fixed 1 s: under load none had come by then (0 logged, seen once)
+    for _i in $(seq 100); do
+        [ "$(grep -c 'health check' "$T/selaccept.log")" -ge 5 ] && break
+        sleep 0.05
+    done
     kill -TERM "$sa_pid"
     if wait_line "$T/selaccept.log" stopped 2; then
         pass "select() loop, signals blocked outside it: SIGTERM heard while health checks come in"
