@@ -13,7 +13,7 @@ enum {
     KIND_PLAIN = 1,
     KIND_SSL,     /* inline_: client, verify; its length covers the subs */
     KIND_SSL_SUB, /* written right after its SSL entry, inside its value */
-    KIND_PAD,     /* NOOP sized at finish; value_len_ holds the align */
+    KIND_PAD,     /* NOOP sized at finish; inline_[0] holds align - 1 */
     KIND_CRC      /* inline_: 4 zero bytes, the CRC is stored last */
 };
 
@@ -44,6 +44,20 @@ static size_t ssl_len(const proxyproto_builder *b, unsigned i)
     return len;
 }
 
+/* Value length of the SSL entry that the last entries, its sub-TLVs,
+ * belong to (the last entry is that SSL entry or a sub). A sub follows an
+ * SSL entry or a sub, so the walk back ends on the SSL entry; the i > 0
+ * stop is for the proof (make prove), which does not see that. */
+static size_t open_ssl_len(const proxyproto_builder *b)
+{
+    unsigned i = b->count_ - 1;
+    size_t len = 0;
+
+    while (i > 0 && b->entries_[i].kind_ == KIND_SSL_SUB)
+        len += entry_len(&b->entries_[i--]);
+    return len + b->entries_[i].inline_len_;
+}
+
 /* CRC32C TLVs the header would carry: those of hdr->tlvs and the entries
  * of type CRC32C with a 4-byte value (SSL sub-TLVs are not top-level). */
 static unsigned count_crcs(const proxyproto_builder *b)
@@ -60,14 +74,15 @@ static unsigned count_crcs(const proxyproto_builder *b)
 }
 
 /*
- * Final size of the header, and the size of each padding entry in pad[]
- * (indexed like the entries). Paddings are sized in order, each so that
+ * Final size of the header, and how many bytes each padding entry grows
+ * past its 3 in grows[] (indexed like the entries; other slots are left
+ * as they are). Paddings are sized in order, each so that
  * the whole header length becomes a multiple of its align, the paddings
  * after it counted at their minimum of 3 bytes: so the last padding's
  * alignment always holds, and an earlier one's holds when its align
  * divides the later aligns.
  */
-static int layout(const proxyproto_builder *b, uint16_t *pad)
+static int layout(const proxyproto_builder *b, uint16_t *grows)
 {
     size_t total, head;
     unsigned i;
@@ -87,14 +102,17 @@ static int layout(const proxyproto_builder *b, uint16_t *pad)
         return PROXYPROTO_ERR_HEADER_TOO_LONG;
     for (i = 0; i < b->count_; i++) {
         const proxyproto_builder_entry_ *e = &b->entries_[i];
-        size_t grow;
+        size_t align, grow;
 
         if (e->kind_ != KIND_PAD)
             continue;
         /* total counts this NOOP at 3 bytes, its least; grow it to the
-         * next multiple (so the NOOP is 3 to align + 2 bytes). */
-        grow = (e->value_len_ - total % e->value_len_) % e->value_len_;
-        pad[i] = (uint16_t)(3 + grow);
+         * next multiple (so the NOOP is 3 to align + 2 bytes). align - 1
+         * is stored in a byte: a divisor of 1 or more whatever the slot
+         * holds, and value_len_ stays 0 as for the other valueless kinds. */
+        align = e->inline_[0] + 1u;
+        grow = (align - total % align) % align;
+        grows[i] = (uint16_t)grow;
         total += grow;
     }
     /* Validates the header part with its TLVs and the 65551-byte limit. */
@@ -189,7 +207,6 @@ PROXYPROTO_API int proxyproto_builder_add_ssl_sub(proxyproto_builder *b,
                                                   uint8_t type,
                                                   const void *value, size_t len)
 {
-    unsigned ssl;
     int kind;
 
     if (b == NULL)
@@ -199,10 +216,8 @@ PROXYPROTO_API int proxyproto_builder_add_ssl_sub(proxyproto_builder *b,
     kind = b->count_ > 0 ? b->entries_[b->count_ - 1].kind_ : 0;
     if (kind != KIND_SSL && kind != KIND_SSL_SUB)
         return fail(b, PROXYPROTO_ERR_SSL_SUB_OUTSIDE_SSL);
-    for (ssl = b->count_ - 1; b->entries_[ssl].kind_ != KIND_SSL; ssl--)
-        continue;
     /* The SSL TLV's own length field must hold all of its subs. */
-    if (len > TLV_MAX || ssl_len(b, ssl) + 3 + len > TLV_MAX)
+    if (len > TLV_MAX || open_ssl_len(b) + 3 + len > TLV_MAX)
         return fail(b, PROXYPROTO_ERR_TLV_TOO_LONG);
     return add_entry(b, KIND_SSL_SUB, type, value, len, NULL, 0);
 }
@@ -270,7 +285,7 @@ PROXYPROTO_API int proxyproto_builder_add_padding(proxyproto_builder *b,
     i = b->count_;
     r = add_entry(b, KIND_PAD, PROXYPROTO_TLV_NOOP, NULL, 0, NULL, 0);
     if (b->count_ > i) /* recorded, even if the add made it too long */
-        b->entries_[i].value_len_ = (uint16_t)align;
+        b->entries_[i].inline_[0] = (uint8_t)(align - 1);
     return r;
 }
 
@@ -283,16 +298,16 @@ PROXYPROTO_API int proxyproto_builder_add_crc32c(proxyproto_builder *b)
 
 PROXYPROTO_API int proxyproto_builder_size(const proxyproto_builder *b)
 {
-    uint16_t pad[PROXYPROTO_BUILDER_MAX];
+    uint16_t grows[PROXYPROTO_BUILDER_MAX];
 
     if (b == NULL)
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    return layout(b, pad);
+    return layout(b, grows);
 }
 
-/* Writes the entries at p, in order; pad[] comes from layout(). */
+/* Writes the entries at p, in order; grows[] comes from layout(). */
 static void put_entries(const proxyproto_builder *b, uint8_t *p,
-                        const uint16_t *pad)
+                        const uint16_t *grows)
 {
     unsigned i;
 
@@ -301,11 +316,14 @@ static void put_entries(const proxyproto_builder *b, uint8_t *p,
         size_t len = e->inline_len_ + (size_t)e->value_len_;
 
         if (e->kind_ == KIND_PAD) {
-            len = pad[i] - 3u;
+            len = grows[i];
             memset(p + 3, 0, len);
         } else {
             memcpy(p + 3, e->inline_, e->inline_len_);
-            if (e->value_len_ != 0)
+            /* NULL for the kinds without the caller's bytes (push() takes
+             * none with a length). Tested rather than value_len_: the
+             * proof does not tie a slot's pointer to its length. */
+            if (e->value_ != NULL)
                 memcpy(p + 3 + e->inline_len_, e->value_, e->value_len_);
         }
         p[0] = e->type_;
@@ -336,21 +354,23 @@ static void seal(uint8_t *out, size_t n, size_t tlvs, size_t entries)
 PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
                                              void *buf, size_t cap)
 {
-    uint16_t pad[PROXYPROTO_BUILDER_MAX];
+    /* Zeroed: layout() sets the paddings' slots only, and the proof (make
+     * prove) does not tie a slot's kind to whether it was set. */
+    uint16_t grows[PROXYPROTO_BUILDER_MAX] = {0};
     uint8_t *out = (uint8_t *)buf;
     size_t tlvs, off;
     int n;
 
     if (b == NULL || (buf == NULL && cap != 0))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
-    n = layout(b, pad);
+    n = layout(b, grows);
     if (n < 0)
         return n;
     if ((size_t)n > cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
     tlvs = proxyproto__v2_put_head(out, b->hdr_, (size_t)n);
     off = tlvs + b->hdr_->tlvs_len;
-    put_entries(b, out + off, pad);
+    put_entries(b, out + off, grows);
     seal(out, (size_t)n, tlvs, off);
     return n;
 }
