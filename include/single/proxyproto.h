@@ -3013,15 +3013,22 @@ static int unknown_line(proxyproto_header *hdr, const uint8_t *buf,
 static int resume_field(const uint8_t *buf, size_t rest, size_t last_len,
                         size_t *at)
 {
-    const uint8_t *p = buf + rest, *end = buf + last_len, *space;
+    const uint8_t *space;
+    size_t i = rest;
     int k = SRC;
 
+    /* Offsets from buf, each compared with last_len before the search:
+     * the form the proof bounds (tests/prove/README.md); split on i, so
+     * that memchr's span starts at one place in each state. */
     *at = rest;
-    while (k < DPORT && p < end && (space = memchr(p, ' ', (size_t)(end - p))) != NULL) {
+    /*@ split i; */
+    while (k < DPORT && i < last_len && (space = memchr(buf + i, ' ', last_len - i)) != NULL) {
         k++;
-        p = space + 1;
-        *at = (size_t)(p - buf);
+        i = (size_t)(space - buf) + 1;
+        *at = i;
+        /*@ split i; */
     }
+    /*@ merge i; */
     return k;
 }
 
