@@ -2324,9 +2324,12 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
             goto whole; /* "::" alone */
     }
     /* One group a turn, and a turn ends or adds a group before going on:
-     * at most 8 turns (said so for the proof). */
+     * at most 8 turns (said so for the proof). The turns with a "::" in
+     * and those without are kept apart: joined, a dotted tail after six
+     * groups would seem to start as late as one after a "::" may. */
     /*@ loop unroll 8; */
     for (;;) {
+        /*@ split gap_at < 0; */
         start = p;
         if (!IP_IN(0)) {
             *need = 1 + ip_after_group(groups + 1, gap_at);
