@@ -2354,7 +2354,11 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
                 }
             }
         }
+        /* Each digit count apart, so that the proof sees the n bytes
+         * were in before p moves past them. */
+        /*@ split n; */
         p += n;
+        /*@ merge n; */
         if (!IP_IN(0)) {
             ip_put_group(out, groups, v);
             *need = ip_after_group(++groups, gap_at);
