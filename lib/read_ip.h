@@ -207,7 +207,13 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
         if (IP_NOT_HEX(ip_hex[*p]))
             goto whole; /* "::" alone */
     }
+    /* One group a turn, and a turn ends or adds a group before going on:
+     * at most 8 turns (said so for the proof). The turns with a "::" in
+     * and those without are kept apart: joined, a dotted tail after six
+     * groups would seem to start as late as one after a "::" may. */
+    /*@ loop unroll 8; */
     for (;;) {
+        /*@ split gap_at < 0; */
         start = p;
         if (!IP_IN(0)) {
             *need = 1 + ip_after_group(groups + 1, gap_at);
@@ -232,7 +238,11 @@ IP_INLINE int ip_read_ipv6(const uint8_t **pp, const uint8_t *end, int checked,
                 }
             }
         }
+        /* Each digit count apart, so that the proof sees the n bytes
+         * were in before p moves past them. */
+        /*@ split n; */
         p += n;
+        /*@ merge n; */
         if (!IP_IN(0)) {
             ip_put_group(out, groups, v);
             *need = ip_after_group(++groups, gap_at);
