@@ -13,7 +13,7 @@ PROVE_PROVEN := tests/prove/h_format_ip.c tests/prove/h_format_addr.c \
     tests/prove/h_sockaddr.c tests/prove/h_tlv.c tests/prove/h_parse_v2_max.c \
     tests/prove/h_parse_v2.c tests/prove/h_parse_datagram.c tests/prove/h_ssl.c \
     tests/prove/h_vendor.c tests/prove/h_write.c tests/prove/h_write_v1.c \
-    tests/prove/h_reader_feed.c
+    tests/prove/h_reader_feed.c tests/prove/h_builder_add.c
 
 .PHONY: prove prove-proven
 prove:
