@@ -44,18 +44,17 @@ static size_t ssl_len(const proxyproto_builder *b, unsigned i)
     return len;
 }
 
-/* Value length of the SSL entry that the last entries, its sub-TLVs,
- * belong to (the last entry is that SSL entry or a sub). A sub follows an
- * SSL entry or a sub, so the walk back ends on the SSL entry; the i > 0
- * stop is for the proof (make prove), which does not see that. */
-static size_t open_ssl_len(const proxyproto_builder *b)
+/* Index of the SSL entry that the last entry is or belongs to, as one of
+ * its sub-TLVs. A sub follows an SSL entry or a sub, so the walk back ends
+ * on the SSL entry; the i > 0 stop is for the proof (make prove), which
+ * does not see that. */
+static unsigned open_ssl(const proxyproto_builder *b)
 {
     unsigned i = b->count_ - 1;
-    size_t len = 0;
 
     while (i > 0 && b->entries_[i].kind_ == KIND_SSL_SUB)
-        len += entry_len(&b->entries_[i--]);
-    return len + b->entries_[i].inline_len_;
+        i--;
+    return i;
 }
 
 /* CRC32C TLVs the header would carry: those of hdr->tlvs and the entries
@@ -217,7 +216,7 @@ PROXYPROTO_API int proxyproto_builder_add_ssl_sub(proxyproto_builder *b,
     if (kind != KIND_SSL && kind != KIND_SSL_SUB)
         return fail(b, PROXYPROTO_ERR_SSL_SUB_OUTSIDE_SSL);
     /* The SSL TLV's own length field must hold all of its subs. */
-    if (len > TLV_MAX || open_ssl_len(b) + 3 + len > TLV_MAX)
+    if (len > TLV_MAX || ssl_len(b, open_ssl(b)) + 3 + len > TLV_MAX)
         return fail(b, PROXYPROTO_ERR_TLV_TOO_LONG);
     return add_entry(b, KIND_SSL_SUB, type, value, len, NULL, 0);
 }
@@ -305,33 +304,109 @@ PROXYPROTO_API int proxyproto_builder_size(const proxyproto_builder *b)
     return layout(b, grows);
 }
 
-/* Writes the entries at p, in order; grows[] comes from layout(). */
-static void put_entries(const proxyproto_builder *b, uint8_t *p,
-                        const uint16_t *grows)
+/*
+ * The entries are written at out[at..n), n the size layout() returned.
+ * Every write is compared with n first. The compares never fail, since
+ * layout() counted every byte, but the proof (make prove) cannot add up
+ * the entries' lengths, and sees by them alone that nothing passes n
+ * (tests/prove/README.md, the builder).
+ */
+
+/* The next size bytes of src at out[*at..], if both they and their room
+ * are there. size is a constant at every call, so the copy is a few
+ * moves. */
+static void put_step(uint8_t *out, size_t *at, size_t n, const uint8_t *src,
+                     size_t *k, size_t len, size_t size)
+{
+    if (*k + size <= len && *at + size <= n) {
+        memcpy(out + *at, src + *k, size);
+        *k += size;
+        *at += size;
+    }
+}
+
+/* len bytes of src at out[at..), never past n; returns the offset after
+ * them. Whole 64-byte blocks, then what is left (under 64) in steps of
+ * 32, 16, 8, 4, 2 and 1: fixed-size copies, each compared with n. */
+static size_t put_bytes(uint8_t *out, size_t at, size_t n,
+                        const uint8_t *src, size_t len)
+{
+    size_t k = 0;
+
+    for (; k + 64 <= len && at + 64 <= n; k += 64, at += 64)
+        memcpy(out + at, src + k, 64);
+    put_step(out, &at, n, src, &k, len, 32);
+    put_step(out, &at, n, src, &k, len, 16);
+    put_step(out, &at, n, src, &k, len, 8);
+    put_step(out, &at, n, src, &k, len, 4);
+    put_step(out, &at, n, src, &k, len, 2);
+    put_step(out, &at, n, src, &k, len, 1);
+    return at;
+}
+
+/* An entry's inline_ bytes a byte at a time, never past n: for an entry
+ * near the end. Apart from put_bytes(), which copies the caller's values,
+ * so that the proof never takes a value's length for inline_'s. */
+static size_t put_inline(uint8_t *out, size_t at, size_t n,
+                         const proxyproto_builder_entry_ *e)
+{
+    unsigned k;
+
+    for (k = 0; k < e->inline_len_ && at < n; k++)
+        out[at++] = e->inline_[k];
+    return at;
+}
+
+/* A padding NOOP's len zero bytes, never past n. */
+static size_t put_zeros(uint8_t *out, size_t at, size_t n, size_t len)
+{
+    for (; len > 0 && at < n; len--)
+        out[at++] = 0;
+    return at;
+}
+
+/* Writes the entries at out[at..n), in order; grows[] comes from
+ * layout(). */
+static void put_entries(const proxyproto_builder *b, uint8_t *out,
+                        size_t at, size_t n, const uint16_t *grows)
 {
     unsigned i;
 
     for (i = 0; i < b->count_; i++) {
         const proxyproto_builder_entry_ *e = &b->entries_[i];
-        size_t len = e->inline_len_ + (size_t)e->value_len_;
+        const uint8_t *value;
+        size_t len = e->kind_ == KIND_PAD
+                         ? grows[i]
+                         : e->inline_len_ + (size_t)e->value_len_;
 
-        if (e->kind_ == KIND_PAD) {
-            len = grows[i];
-            memset(p + 3, 0, len);
-        } else {
-            memcpy(p + 3, e->inline_, e->inline_len_);
-            /* NULL for the kinds without the caller's bytes (push() takes
-             * none with a length). Tested rather than value_len_: the
-             * proof does not tie a slot's pointer to its length. */
-            if (e->value_ != NULL)
-                memcpy(p + 3 + e->inline_len_, e->value_, e->value_len_);
-        }
-        p[0] = e->type_;
+        if (at + 3 > n)
+            return;
+        out[at] = e->type_;
         /* An SSL TLV's value goes on with the sub-TLVs written next. */
-        proxyproto__put16(p + 1, (unsigned)(e->kind_ == KIND_SSL
-                                                ? ssl_len(b, i)
-                                                : len));
-        p += 3 + len;
+        proxyproto__put16(out + at + 1, (unsigned)(e->kind_ == KIND_SSL
+                                                       ? ssl_len(b, i)
+                                                       : len));
+        at += 3;
+        if (e->kind_ == KIND_PAD) {
+            at = put_zeros(out, at, n, len);
+            continue;
+        }
+        /* All 8 inline_ bytes where there is room: one move, and the
+         * bytes past inline_len_ are written over by what follows, since
+         * the entries fill out[..n) in order. */
+        if (at + sizeof e->inline_ <= n) {
+            memcpy(out + at, e->inline_, sizeof e->inline_);
+            at += e->inline_len_;
+        } else {
+            at = put_inline(out, at, n, e);
+        }
+        /* NULL for the kinds without the caller's bytes (push() takes
+         * none with a length). Tested rather than value_len_, and in a
+         * variable: the proof does not tie a slot's pointer to its
+         * length, nor a test of a slot's field to its next read. */
+        value = e->value_;
+        if (value != NULL)
+            at = put_bytes(out, at, n, value, e->value_len_);
     }
 }
 
@@ -364,13 +439,17 @@ PROXYPROTO_API int proxyproto_builder_finish(const proxyproto_builder *b,
     if (b == NULL || (buf == NULL && cap != 0))
         return PROXYPROTO_ERR_INVALID_ARGUMENT;
     n = layout(b, grows);
-    if (n < 0)
+    /* Below 0: an error. Never 0 to 15, a header's fixed part, but the
+     * proof (make prove) sees a size and the errors as one range. */
+    if (n < PROXYPROTO_V2_FIXED_LEN)
         return n;
     if ((size_t)n > cap)
         return PROXYPROTO_ERR_BUFFER_TOO_SMALL;
     tlvs = proxyproto__v2_put_head(out, b->hdr_, (size_t)n);
     off = tlvs + b->hdr_->tlvs_len;
-    put_entries(b, out + off, grows);
+    if (off > (size_t)n) /* never: n counts hdr's TLVs (for the proof) */
+        off = (size_t)n;
+    put_entries(b, out, off, (size_t)n, grows);
     seal(out, (size_t)n, tlvs, off);
     return n;
 }

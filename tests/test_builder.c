@@ -103,6 +103,51 @@ START_TEST(exact_bytes)
 }
 END_TEST
 
+/* finish() copies values in 64-byte blocks, then in steps of 32 down to
+ * 1, and an entry's inline bytes with one 8-byte move when there is room:
+ * every value length across those steps, with a value and an inline
+ * entry after it (one with room, the last without), byte for byte. */
+START_TEST(every_value_length)
+{
+    static uint8_t val[4200], out[4400], want[4400];
+    static const size_t big[] = {191, 192, 193, 255, 256, 1000, 4095, 4096, 4097, 4200};
+    proxyproto_header h = inet_hdr(), p;
+    proxyproto_builder b;
+    size_t i, k;
+
+    for (i = 0; i < sizeof val; i++)
+        val[i] = (uint8_t)(i * 7 + 3);
+    for (k = 0; k < 131 + sizeof big / sizeof big[0]; k++) {
+        size_t len = k < 131 ? k : big[k - 131], len2 = len % 70, w = 0;
+
+        proxyproto_builder_init(&b, &h);
+        EXPECT_RC(proxyproto_builder_add(&b, 0xF0, val, len), 0);
+        EXPECT_RC(proxyproto_builder_add_crc32c(&b), 0);
+        EXPECT_RC(proxyproto_builder_add(&b, 0xF1, val + 1, len2), 0);
+        EXPECT_RC(proxyproto_builder_add_azure_linkid(&b, 0x11223344u), 0);
+        want[w++] = 0xF0;
+        want[w++] = (uint8_t)(len >> 8);
+        want[w++] = (uint8_t)len;
+        memcpy(want + w, val, len);
+        w += len;
+        memcpy(want + w, "\x03\x00\x04", 3); /* the CRC32C, checked apart */
+        w += 7;
+        want[w++] = 0xF1;
+        want[w++] = 0;
+        want[w++] = (uint8_t)len2;
+        memcpy(want + w, val + 1, len2);
+        w += len2;
+        memcpy(want + w, "\xEE\x00\x05\x01\x44\x33\x22\x11", 8);
+        w += 8;
+        ck_assert_uint_eq(finish(&b, out, sizeof out), 28 + w);
+        ck_assert_mem_eq(out + 28, want, 3 + len + 3);
+        ck_assert_mem_eq(out + 28 + 3 + len + 7, want + 3 + len + 7,
+                         w - (3 + len + 7));
+        pp_parse_ok(&p, out, 28 + w); /* the CRC32C checks out */
+    }
+}
+END_TEST
+
 /* Every add function in one header, read back through the parser. */
 START_TEST(every_add)
 {
@@ -552,6 +597,7 @@ Suite *suite_builder(void)
     TCase *tc = tcase_create("builder");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, exact_bytes);
+    tcase_add_test(tc, every_value_length);
     tcase_add_test(tc, every_add);
     tcase_add_test(tc, ssl_closed_by_next_tlv);
     tcase_add_test(tc, padding);
