@@ -201,9 +201,11 @@ V1_NOINLINE static int other_family(const uint8_t *field, const uint8_t *end,
     int rc = proto == TCP4 ? ip_read_ipv6(&p, end, 1, scratch, need)
                            : ip_read_ipv4(&p, end, 1, scratch, need);
 
-    if (rc == PROXYPROTO_INCOMPLETE) {
+    /* A reader stops at end only when it ran out: the compare with end
+     * says so in a form the proof reads (tests/prove/README.md). */
+    if (rc == PROXYPROTO_INCOMPLETE || p == end) {
         *need = 1;
-        return rc;
+        return PROXYPROTO_INCOMPLETE;
     }
     if (rc != 0) /* a byte outside 0x20..0x7E keeps its own code */
         return v1_printable(*p) ? code : line_stop(p, end, code, need);
@@ -221,9 +223,9 @@ V1_NOINLINE static int address_stop(const uint8_t *field, const uint8_t *p,
                                     const uint8_t *end, enum proto proto,
                                     int rc, size_t *need)
 {
-    if (rc == PROXYPROTO_INCOMPLETE) {
+    if (rc == PROXYPROTO_INCOMPLETE || p == end) { /* as other_family() */
         *need += 1; /* the space */
-        return rc;
+        return PROXYPROTO_INCOMPLETE;
     }
     if (p == field && *p == ' ')
         return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
@@ -243,14 +245,16 @@ V1_NOINLINE static int address_stop(const uint8_t *field, const uint8_t *p,
 IP_INLINE int address_field(const uint8_t **pp, const uint8_t *end,
                             enum proto proto, proxyproto_addr *a, size_t *need)
 {
-    const uint8_t *field = *pp;
+    const uint8_t *field = *pp, *p;
     int rc = read_address(pp, end, proto, a, need);
 
-    if (rc == 0 && **pp == ' ') {
-        ++*pp;
+    p = *pp;
+    /* p != end: true when rc is 0, said for the proof (other_family()). */
+    if (rc == 0 && p != end && *p == ' ') {
+        *pp = p + 1;
         return 0;
     }
-    return address_stop(field, *pp, end, proto, rc, need);
+    return address_stop(field, p, end, proto, rc, need);
 }
 
 IP_INLINE int read_port(const uint8_t **pp, const uint8_t *end, uint16_t *port,
@@ -266,9 +270,9 @@ V1_NOINLINE static int port_stop(const uint8_t *field, const uint8_t *p,
                                  const uint8_t *end, int last, int rc,
                                  size_t *need)
 {
-    if (rc == PROXYPROTO_INCOMPLETE) {
+    if (rc == PROXYPROTO_INCOMPLETE || p == end) { /* as other_family() */
         *need += last ? 2 : 1; /* "\r\n" or the space */
-        return rc;
+        return PROXYPROTO_INCOMPLETE;
     }
     if (p == field && *p == ' ')
         return PROXYPROTO_ERR_V1_BAD_SEPARATOR;
@@ -285,14 +289,15 @@ V1_NOINLINE static int port_stop(const uint8_t *field, const uint8_t *p,
 IP_INLINE int sport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port,
                           size_t *need)
 {
-    const uint8_t *field = *pp;
+    const uint8_t *field = *pp, *p;
     int rc = read_port(pp, end, port, need);
 
-    if (rc == 0 && **pp == ' ') {
-        ++*pp;
+    p = *pp;
+    if (rc == 0 && p != end && *p == ' ') { /* as address_field() */
+        *pp = p + 1;
         return 0;
     }
-    return port_stop(field, *pp, end, 0, rc, need);
+    return port_stop(field, p, end, 0, rc, need);
 }
 
 /* The destination port and the CRLF: returns 0 with *pp after the LF. */
@@ -303,7 +308,9 @@ IP_INLINE int dport_field(const uint8_t **pp, const uint8_t *end, uint16_t *port
     int rc = read_port(pp, end, port, need);
 
     p = *pp;
-    if (rc == 0 && *p == '\r' && end - p >= 2 && p[1] == '\n') {
+    /* The CRLF's end compared first, as a pointer: the form the proof
+     * reads (other_family()). */
+    if (rc == 0 && p < end - 1 && *p == '\r' && p[1] == '\n') {
         *pp = p + 2;
         return 0;
     }
