@@ -2,8 +2,8 @@
  * PROVE-BOUND: len 1..56 (each), every byte after the 'P' and last_len unknown
  * PROVE-SOURCES: lib/parse.c lib/parse_v1.c lib/parse_v2.c lib/tlv_check.c lib/crc32c.c
  */
-/* h_parse_v1.c over lengths 1..56: one of the four parts that together
+/* parse_v1_lengths.c over lengths 1..56: one of the four parts that together
  * cover its 1..128, run side by side by prove.sh (tests/prove/README.md). */
 #define PROVE_V1_FROM 1
 #define PROVE_V1_TO 56
-#include "h_parse_v1.c"
+#include "parse_v1_lengths.c"

@@ -1,7 +1,8 @@
-/* PROVE-ENTRY: proxyproto_parse (v1: first byte 'P')
- * PROVE-BOUND: len 1..128 (each; a line is at most 107 bytes), every byte after the 'P' and last_len unknown
- * PROVE-SOURCES: lib/parse.c lib/parse_v1.c lib/parse_v2.c lib/tlv_check.c lib/crc32c.c
- */
+/* The v1 parser's harness body: proxyproto_parse on every length
+ * PROVE_V1_FROM..PROVE_V1_TO (each), every byte after the 'P' and last_len
+ * unknown. Not a harness itself (no h_ prefix): h_parse_v1_1_56.c,
+ * _57_80.c, _81_104.c and _105_128.c include it with a range each, and
+ * together cover 1..128 (a line is at most 107 bytes). */
 #include "prove.h"
 
 #define MAXLEN 128
